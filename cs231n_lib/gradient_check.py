@@ -1,0 +1,219 @@
+"""Numerical gradients and the tools to compare them with analytic ones (lecture 01)."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cs231n_lib._validate import as_array, require_positive, require_same_shape
+
+# Upper limits of the error bands (G3), from worst to best.
+ERROR_BANDS = ("wrong", "uncomfortable", "ok only with kinks", "good")
+_WRONG_ABOVE = 1e-2
+_UNCOMFORTABLE_ABOVE = 1e-4
+_GOOD_BELOW = 1e-7
+
+# Losses this small lose most of their significant digits in f(x+h) - f(x-h) (G5).
+_TINY_LOSS = 1e-6
+
+
+def _require_float_array(name, x):
+    """Raise unless x is a floating-point ndarray (it is perturbed in place)."""
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise ValueError(f"{name} must be a floating-point numpy array "
+                         f"(it is perturbed in place), got {got}")
+
+
+def _centered_difference(f, x, index, h):
+    """Return (f(x + h e_i), f(x - h e_i)) with x[index] restored afterwards, even if f raises."""
+    old = x[index]
+    try:
+        x[index] = old + h
+        f_plus = f(x)
+        # Copy: f may return (a view of) a buffer that the next call overwrites.
+        f_plus = np.array(f_plus, copy=True)
+        x[index] = old - h
+        f_minus = np.array(f(x), copy=True)
+    finally:
+        x[index] = old
+    return f_plus, f_minus
+
+
+def eval_numerical_gradient(f, x, h=1e-5, verbose=False):
+    """Centered-difference gradient of a scalar function f at x.
+
+    x: float array of any shape, perturbed in place one element at a time and restored.
+    Returns grad of x's shape in float64: grad[i] = (f(x + h e_i) - f(x - h e_i)) / 2h.
+    """
+    _require_float_array("x", x)
+    require_positive("h", h)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        f_plus, f_minus = _centered_difference(f, x, index, h)
+        grad[index] = (float(f_plus) - float(f_minus)) / (2 * h)
+        if verbose:
+            print(index, grad[index])
+    return grad
+
+
+def eval_numerical_gradient_array(f, x, dout, h=1e-5):
+    """Centered-difference gradient of sum(f(x) * dout) for an array-valued f.
+
+    x: float array of any shape (perturbed in place and restored); dout: upstream gradient of
+    f(x)'s shape. Returns grad of x's shape in float64.
+    """
+    _require_float_array("x", x)
+    require_positive("h", h)
+    dout = as_array("dout", dout)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        f_plus, f_minus = _centered_difference(f, x, index, h)
+        require_same_shape("f(x)", f_plus, "dout", dout)
+        grad[index] = np.sum((f_plus.astype(np.float64) - f_minus) * dout) / (2 * h)
+    return grad
+
+
+def forward_difference_gradient(f, x, h=1e-5):
+    """One-sided gradient (f(x + h e_i) - f(x)) / h of a scalar f, less accurate (G1 demo).
+
+    x: float array of any shape (perturbed in place and restored). Returns grad of x's shape.
+    """
+    _require_float_array("x", x)
+    require_positive("h", h)
+    f_x = float(f(x))
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        try:
+            x[index] = old + h
+            f_plus = float(f(x))
+        finally:
+            x[index] = old
+        grad[index] = (f_plus - f_x) / h
+    return grad
+
+
+def _elementwise_rel_error(a, b):
+    """|a - b| / max(|a|, |b|) per element, 0 where both are 0. a, b: same shape."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    require_same_shape("a", a, "b", b)
+    scale = np.maximum(np.abs(a), np.abs(b))
+    diff = np.abs(a - b)
+    # Both zero means both agree exactly; avoid 0/0 there.
+    return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+
+
+def rel_error(a, b):
+    """Largest elementwise relative error |a - b| / max(|a|, |b|) (0 where both are 0).
+
+    a, b: arrays of the same shape (or scalars). Returns a float (nan if any input is nan).
+    """
+    errors = _elementwise_rel_error(a, b)
+    if errors.size == 0:
+        return 0.0
+    return float(np.max(errors))
+
+
+def norm_rel_error(a, b, eps=1e-7):
+    """Relative error of whole gradients: ||a - b||_2 / (||a||_2 + ||b||_2 + eps) (G11).
+
+    a, b: arrays of the same shape. Returns a float.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    require_same_shape("a", a, "b", b)
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b) + eps))
+
+
+def error_band(err):
+    """Name the band of a relative error: 'wrong', 'uncomfortable', 'ok only with kinks', 'good'."""
+    err = float(err)
+    if not err <= _WRONG_ABOVE:  # also catches nan
+        return "wrong"
+    if err > _UNCOMFORTABLE_ABOVE:
+        return "uncomfortable"
+    if err >= _GOOD_BELOW:
+        return "ok only with kinks"
+    return "good"
+
+
+def crosses_kink(x, h, kink=0.0):
+    """True where the interval [x - h, x + h] straddles the kink (numerical gradient unreliable).
+
+    x: array of any shape. Returns a bool array of x's shape.
+    """
+    x = as_array("x", x)
+    require_positive("h", h)
+    return np.abs(x - kink) < h
+
+
+@dataclass
+class GradCheckReport:
+    """Outcome of grad_check: the worst elementwise relative error, where, its band, and advice."""
+
+    max_rel_error: float
+    worst_index: tuple
+    band: str
+    numeric_grad: np.ndarray = field(repr=False)
+    warnings: list = field(default_factory=list)
+
+    def __str__(self):
+        text = (f"max relative error {self.max_rel_error:.3e} at index {self.worst_index} "
+                f"({self.band})")
+        return "\n".join([text] + [f"warning: {w}" for w in self.warnings])
+
+
+def _dtype_warnings(x, analytic_grad):
+    """Warnings for low-precision inputs, which give large errors even when correct (G4)."""
+    warnings = []
+    for name, array in (("x", x), ("analytic_grad", analytic_grad)):
+        if array.dtype in (np.float16, np.float32):
+            warnings.append(f"{name} is {array.dtype}: round-off swamps the centered difference; "
+                            "use float64 for gradient checks")
+    return warnings
+
+
+def grad_check(f, x, analytic_grad, h=1e-5):
+    """Compare analytic_grad with the centered numerical gradient of scalar f at x.
+
+    x: float array of any shape (perturbed in place and restored); analytic_grad: x's shape.
+    Returns a GradCheckReport.
+    """
+    _require_float_array("x", x)
+    analytic_grad = as_array("analytic_grad", analytic_grad)
+    require_same_shape("x", x, "analytic_grad", analytic_grad)
+    warnings = _dtype_warnings(x, analytic_grad)
+    f_x = float(f(x))
+    if f_x != 0 and abs(f_x) < _TINY_LOSS:
+        warnings.append(f"f(x) = {f_x:.1e} is tiny: differences lose their digits; "
+                        "scale the loss to about 1.0")
+    numeric = eval_numerical_gradient(f, x, h=h)
+    errors = _elementwise_rel_error(analytic_grad, numeric)
+    if errors.size == 0:
+        return GradCheckReport(0.0, (), error_band(0.0), numeric, warnings)
+    # nanargmax would skip nan; a nan error is the worst error there is.
+    flat_worst = int(np.argmax(np.where(np.isnan(errors), np.inf, errors)))
+    worst_index = tuple(int(i) for i in np.unravel_index(flat_worst, errors.shape))
+    max_error = float(errors[worst_index])
+    return GradCheckReport(max_error, worst_index, error_band(max_error), numeric, warnings)
+
+
+def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0):
+    """Relative errors at num_checks random elements (cheap check for large arrays).
+
+    x: float array (perturbed in place and restored); analytic_grad: x's shape.
+    Returns a float64 array of shape (num_checks,).
+    """
+    _require_float_array("x", x)
+    analytic_grad = as_array("analytic_grad", analytic_grad)
+    require_same_shape("x", x, "analytic_grad", analytic_grad)
+    require_positive("num_checks", num_checks)
+    require_positive("h", h)
+    rng = np.random.default_rng(seed)
+    errors = np.empty(int(num_checks), dtype=np.float64)
+    for k in range(int(num_checks)):
+        index = tuple(int(rng.integers(n)) for n in x.shape)
+        f_plus, f_minus = _centered_difference(f, x, index, h)
+        numeric = (float(f_plus) - float(f_minus)) / (2 * h)
+        errors[k] = rel_error(analytic_grad[index], numeric)
+    return errors

@@ -1,0 +1,217 @@
+"""FullyConnectedNet: an MLP with a choice of activation, init, batchnorm, dropout and L2."""
+import numbers
+
+import numpy as np
+
+from cs231n_lib._validate import as_array, require_choice
+from cs231n_lib.init import init_std, init_weights
+from cs231n_lib.layers import (
+    affine_backward, affine_forward, affine_param_grads, batchnorm_backward_alt,
+    batchnorm_forward, dropout_backward, dropout_forward, relu_backward, sigmoid_backward,
+    tanh_backward,
+)
+from cs231n_lib.losses import softmax_loss
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+NORMALIZATIONS = (None, "batchnorm")
+
+
+def _relu_forward_inplace(x):
+    """ReLU that overwrites x (a fresh array we own); the output doubles as the backward cache."""
+    np.maximum(x, 0.0, out=x)
+    return x, x  # relu_backward masks with cache > 0, the same as x > 0 before clamping
+
+
+def _sigmoid_forward_inplace(x):
+    """Sigmoid that overwrites x (a fresh array we own); see layers.sigmoid_forward."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1.0
+    x *= 0.5
+    return x, x
+
+
+def _tanh_forward_inplace(x):
+    """tanh that overwrites x (a fresh array we own)."""
+    np.tanh(x, out=x)
+    return x, x
+
+
+# The model owns every pre-activation array, so it may use in-place forwards; the backward
+# functions (and caches) are those of cs231n_lib.layers.
+_ACTIVATION_FUNCTIONS = {
+    "relu": (_relu_forward_inplace, relu_backward),
+    "sigmoid": (_sigmoid_forward_inplace, sigmoid_backward),
+    "tanh": (_tanh_forward_inplace, tanh_backward),
+}
+
+
+def _require_dim(name, value):
+    """Raise unless value is a positive integer (a layer width)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _require_keep_prob(keep_prob):
+    """Raise unless 0 < keep_prob <= 1 (the probability of keeping a unit)."""
+    if (isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real)
+            or not 0 < keep_prob <= 1):
+        raise ValueError(f"keep_prob (probability of keeping a unit) must lie in (0, 1], "
+                         f"got {keep_prob!r}")
+    return float(keep_prob)
+
+
+class FullyConnectedNet:
+    """MLP: {affine - [batchnorm] - activation - [dropout]} x (L-1) - affine - softmax loss.
+
+    hidden_dims: list of hidden-layer widths (may be empty: softmax regression).
+    input_dim: D, features per example (inputs of shape (N, D) or (N, d1, ..., dk) with
+    d1*...*dk = D); num_classes: C. activation: 'relu' | 'sigmoid' | 'tanh'. init: a scheme of
+    cs231n_lib.init ('zeros', 'small', 'xavier', 'glorot', 'he') or a positive float std.
+    normalization: None | 'batchnorm'. keep_prob: probability of keeping a hidden unit in
+    dropout (1.0 = no dropout). reg: L2 strength; the loss adds reg/2 * sum(W**2) over weights
+    only. dtype: float dtype of params, activations and scores. seed: makes init and dropout
+    masks reproducible.
+
+    Attributes: params (W1, b1, ..., WL, bL, plus gamma{i}, beta{i} for batchnorm layers),
+    bn_params (one dict per hidden layer with batchnorm), dropout_param ('mode', 'keep_prob',
+    'seed'), last_activations. Dropout masks: with dropout_param['seed'] None (the default) each
+    training pass draws fresh masks from a generator seeded from `seed`, so a seeded model trains
+    reproducibly; set dropout_param['seed'] to an int to reuse the same masks on every pass
+    (needed for a gradient check of the whole model).
+    """
+
+    def __init__(self, hidden_dims, input_dim=784, num_classes=10, activation="relu", init="he",
+                 normalization=None, keep_prob=1.0, reg=0.0, dtype=np.float64, seed=None):
+        hidden_dims = [_require_dim(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]
+        dims = [_require_dim("input_dim", input_dim), *hidden_dims,
+                _require_dim("num_classes", num_classes)]
+        self.activation = require_choice("activation", activation, ACTIVATIONS)
+        self.normalization = require_choice("normalization", normalization, NORMALIZATIONS)
+        init_std(init, dims[0], dims[1])  # validates the scheme name or std before any work
+        self.init = init
+        self.keep_prob = _require_keep_prob(keep_prob)
+        if isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not 0 <= reg < np.inf:
+            raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+        self.reg = float(reg)
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise ValueError(f"dtype must be a floating-point type, got {self.dtype}")
+        self.input_dim = dims[0]
+        self.num_classes = dims[-1]
+        self.num_layers = len(dims) - 1
+        self.seed = seed
+
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+            self.params[f"W{i}"] = init_weights(self.init, n_in, n_out, rng, dtype=self.dtype)
+            self.params[f"b{i}"] = np.zeros(n_out, dtype=self.dtype)
+            if self.normalization == "batchnorm" and i < self.num_layers:
+                self.params[f"gamma{i}"] = np.ones(n_out, dtype=self.dtype)
+                self.params[f"beta{i}"] = np.zeros(n_out, dtype=self.dtype)
+        self.bn_params = ([{"mode": "train"} for _ in hidden_dims]
+                          if self.normalization == "batchnorm" else [])
+        self.dropout_param = {"mode": "train", "keep_prob": self.keep_prob, "seed": None}
+        # Derived from the model seed after the weights were drawn: same seed, same masks.
+        self._dropout_rng = np.random.default_rng(rng.integers(2**63))
+        self.last_activations = []
+
+    @property
+    def use_dropout(self):
+        """Whether training passes apply dropout (read from dropout_param, which may be edited)."""
+        return self.dropout_param["keep_prob"] < 1.0
+
+    def _as_input(self, X):
+        """X as a (N, D) array in the model's dtype (no copy when it already is one)."""
+        X = as_array("X", X)
+        if X.ndim < 2 or int(np.prod(X.shape[1:])) != self.input_dim:
+            raise ValueError(f"X must have shape (N, {self.input_dim}) (or (N, d1, ..., dk) with "
+                             f"d1*...*dk = {self.input_dim}), got {X.shape}")
+        return X.reshape(X.shape[0], self.input_dim).astype(self.dtype, copy=False)
+
+    def _dropout_seed(self, layer):
+        """Seed for the dropout mask of hidden layer `layer` in this training pass."""
+        fixed = self.dropout_param.get("seed")
+        if fixed is None:
+            return self._dropout_rng  # default_rng passes a Generator through: fresh masks
+        return [fixed, layer]  # a fixed, layer-specific mask on every pass
+
+    def _forward(self, X, mode):
+        """Scores (N, C) and the per-layer caches for the backward pass."""
+        self.dropout_param["mode"] = mode
+        for bn_param in self.bn_params:
+            bn_param["mode"] = mode
+        activation_forward = _ACTIVATION_FUNCTIONS[self.activation][0]
+        use_dropout = mode == "train" and self.use_dropout
+        params = self.params
+        h = X
+        caches = []
+        self.last_activations = []
+        for i in range(1, self.num_layers):
+            a, affine_cache = affine_forward(h, params[f"W{i}"], params[f"b{i}"])
+            bn_cache = None
+            if self.normalization == "batchnorm":
+                a, bn_cache = batchnorm_forward(a, params[f"gamma{i}"], params[f"beta{i}"],
+                                                self.bn_params[i - 1])
+            h, activation_cache = activation_forward(a)
+            self.last_activations.append(h)
+            dropout_cache = None
+            if use_dropout:
+                layer_param = dict(self.dropout_param, seed=self._dropout_seed(i))
+                h, dropout_cache = dropout_forward(h, layer_param)
+            caches.append((affine_cache, bn_cache, activation_cache, dropout_cache))
+        L = self.num_layers
+        scores, affine_cache = affine_forward(h, params[f"W{L}"], params[f"b{L}"])
+        caches.append(affine_cache)
+        return scores, caches
+
+    def loss(self, X, y=None):
+        """Class scores (y None, test mode) or (loss, grads) (train mode).
+
+        X: (N, D) or (N, d1, ..., dk); y: (N,) integer labels in [0, C).
+        Returns scores (N, C), or loss (float, data loss + reg/2 * sum of W**2) and grads
+        (dict with the keys and shapes of params).
+        """
+        X = self._as_input(X)
+        if y is None:
+            return self._forward(X, "test")[0]
+        scores, caches = self._forward(X, "train")
+        loss, dscores = softmax_loss(scores, y)
+
+        activation_backward = _ACTIVATION_FUNCTIONS[self.activation][1]
+        params, reg, L = self.params, self.reg, self.num_layers
+        grads = {}
+        if L == 1:
+            grads["W1"], grads["b1"] = affine_param_grads(dscores, caches[-1])
+        else:
+            dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
+        for i in range(L - 1, 0, -1):
+            affine_cache, bn_cache, activation_cache, dropout_cache = caches[i - 1]
+            if dropout_cache is not None:
+                dh = dropout_backward(dh, dropout_cache)
+            dh = activation_backward(dh, activation_cache)
+            if bn_cache is not None:
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, bn_cache)
+            if i == 1:  # the input needs no gradient: skip the dx matmul
+                grads["W1"], grads["b1"] = affine_param_grads(dh, affine_cache)
+            else:
+                dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
+
+        if reg > 0:
+            for i in range(1, L + 1):
+                W = params[f"W{i}"]
+                W_flat = W.ravel()
+                loss += 0.5 * reg * float(np.dot(W_flat, W_flat))
+                grads[f"W{i}"] += reg * W  # dW is a fresh matmul result: safe to update
+        return loss, grads
+
+    def predict(self, X, batch_size=None):
+        """Predicted labels (N,) for X (N, D) in test mode, in batches of batch_size (None: all)."""
+        X = self._as_input(X)
+        num_samples = X.shape[0]
+        batch_size = max(num_samples, 1) if batch_size is None else _require_dim("batch_size",
+                                                                                  batch_size)
+        return np.concatenate([np.argmax(self.loss(X[start:start + batch_size]), axis=1)
+                               for start in range(0, max(num_samples, 1), batch_size)])

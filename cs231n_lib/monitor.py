@@ -1,0 +1,216 @@
+"""Monitoring a training run: update/weight ratios, activation and gradient statistics,
+and a rule-based diagnosis of loss curves (with synthetic curves to test it on)."""
+import numpy as np
+
+from cs231n_lib._validate import as_array, require_choice, require_min_ndim, require_ndim
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
+LOSS_DIAGNOSES = ("diverging", "lr too low", "lr too high", "bad initialization", "good")
+MIN_CURVE_POINTS = 10
+
+# A unit whose output varies less than this over a batch carries no information.
+_DEAD_STD = 1e-8
+
+
+def update_to_weight_ratio(w, update):
+    """||update|| / ||w|| (Frobenius norms) for a parameter w and its update, same shape.
+
+    Around 1e-3 is healthy; much lower suggests a too-low learning rate, much higher a
+    too-high one. When ||w|| is 0 the ratio is inf (0.0 if the update is 0 as well).
+    """
+    w = as_array("w", w)
+    update = as_array("update", update)
+    if w.shape != update.shape:
+        raise ValueError(f"w and update must have the same shape, got {w.shape} and {update.shape}")
+    w_norm = float(np.linalg.norm(w))
+    update_norm = float(np.linalg.norm(update))
+    if w_norm == 0.0:
+        return 0.0 if update_norm == 0.0 else float("inf")
+    return update_norm / w_norm
+
+
+def activation_stats(a, activation):
+    """Summary of one layer's activations a of shape (N, H) (N examples, H units; extra
+    trailing axes are flattened into units).
+
+    Returns dict(mean, std, saturated_frac, dead_frac):
+    - saturated_frac: fraction of all entries in the flat part of the non-linearity
+      (sigmoid: a < 0.01 or a > 0.99; tanh: |a| > 0.99; relu and linear: 0);
+    - dead_frac: fraction of units that carry no signal for this batch (relu: output 0 for
+      every example; sigmoid, tanh, linear: std over the batch < 1e-8).
+    """
+    a = as_array("a", a)
+    require_min_ndim("a", a, 2)
+    require_choice("activation", activation, ACTIVATIONS)
+    a = a.reshape(a.shape[0], -1)
+    if a.size == 0:
+        raise ValueError(f"a must not be empty, got shape {a.shape}")
+    if activation == "sigmoid":
+        saturated = float(np.mean((a < 0.01) | (a > 0.99)))
+    elif activation == "tanh":
+        saturated = float(np.mean(np.abs(a) > 0.99))
+    else:
+        saturated = 0.0
+    if activation == "relu":
+        dead = float(np.mean(np.all(a <= 0, axis=0)))
+    else:
+        dead = float(np.mean(a.std(axis=0) < _DEAD_STD))
+    return {"mean": float(a.mean()), "std": float(a.std()),
+            "saturated_frac": saturated, "dead_frac": dead}
+
+
+def layer_stats(activations, activation):
+    """activation_stats for every layer: activations is a list of (N, H_i) arrays;
+    activation is one name for all layers or a list with one name per layer.
+
+    Returns a list of dicts, each with a 'layer' key (1-based) added.
+    """
+    activations = list(activations)
+    if isinstance(activation, str):
+        names = [activation] * len(activations)
+    else:
+        names = list(activation)
+        if len(names) != len(activations):
+            raise ValueError(f"need one activation name per layer ({len(activations)}), "
+                             f"got {len(names)}")
+    stats = []
+    for i, (a, name) in enumerate(zip(activations, names), start=1):
+        stats.append({"layer": i, **activation_stats(a, name)})
+    return stats
+
+
+def gradient_stats(grads):
+    """dict name -> dict(mean, std, norm) for a dict of gradient arrays (any shapes)."""
+    if not isinstance(grads, dict):
+        raise ValueError(f"grads must be a dict of arrays, got {type(grads).__name__}")
+    stats = {}
+    for name, g in grads.items():
+        g = as_array(name, g)
+        stats[name] = {"mean": float(np.mean(g)), "std": float(np.std(g)),
+                       "norm": float(np.linalg.norm(g))}
+    return stats
+
+
+def _moving_median(x, window):
+    """Centred moving median of a 1-D array x (n,), edges padded with the end values."""
+    half = window // 2
+    padded = np.pad(x, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+
+
+def _time_above(smooth, level):
+    """Fraction of the run during which the smoothed loss is still above `level`.
+
+    For a monotone curve this is the time at which the curve crosses the level; counting
+    points instead of looking for the first crossing makes it insensitive to noise.
+    """
+    return float(np.mean(smooth > level))
+
+
+def loss_curve_features(losses):
+    """Numbers diagnose_loss_curve decides on, for a loss curve of shape (T,).
+
+    start: median of the first max(3, T//50) losses; end: median of the last max(3, T//10);
+    t10, t50, t90: fraction of the run the smoothed loss stays above
+    start - f * (start - end) for f = 0.1, 0.5, 0.9 (when it reaches 10%, 50% and 90% of
+    its total decrease).
+    """
+    losses = as_array("losses", losses).astype(np.float64)
+    require_ndim("losses", losses, 1)
+    n = losses.shape[0]
+    if n < MIN_CURVE_POINTS:
+        raise ValueError(f"losses must have at least {MIN_CURVE_POINTS} values to be "
+                         f"diagnosed, got {n}")
+    features = {"finite": bool(np.all(np.isfinite(losses)))}
+    if not features["finite"]:
+        return features
+    start = float(np.median(losses[:max(3, n // 50)]))
+    end = float(np.median(losses[-max(3, n // 10):]))
+    features.update(start=start, end=end)
+    window = max(3, (n // 20) | 1)
+    smooth = _moving_median(losses, window)
+    drop = start - end
+    for f in (0.1, 0.5, 0.9):
+        features[f"t{round(100 * f)}"] = _time_above(smooth, start - f * drop)
+    return features
+
+
+def diagnose_loss_curve(losses):
+    """Diagnose a loss curve of shape (T,), T >= 10, as one of LOSS_DIAGNOSES.
+
+    Assumes a loss that is >= 0 and sampled evenly (per iteration or per epoch). Rules, in
+    order, on the features of loss_curve_features:
+    1. 'diverging': a non-finite value, or end > 3 * start;
+    2. 'lr too low': no visible progress (end decreased by less than 5% of start);
+    3. 'bad initialization': flat for at least the first 20% of the run (t10 >= 0.2), then
+       a sudden drop (half of the decrease within the next 20%: t50 - t10 < 0.2);
+    4. 'lr too low': a slow, nearly linear decrease (half the decrease takes >= 25%: t50 >= 0.25);
+    5. 'lr too high': a fast drop followed by a plateau (90% of the decrease is done
+       before 40% of the run: t90 < 0.4);
+    6. 'good': a fast drop that keeps decreasing.
+    """
+    f = loss_curve_features(losses)
+    if not f["finite"] or f["end"] > 3 * f["start"]:
+        return "diverging"
+    if f["start"] - f["end"] < 0.05 * abs(f["start"]):
+        return "lr too low"
+    if f["t10"] >= 0.2 and f["t50"] - f["t10"] < 0.2:
+        return "bad initialization"
+    if f["t50"] >= 0.25:
+        return "lr too low"
+    if f["t90"] < 0.4:
+        return "lr too high"
+    return "good"
+
+
+def synthetic_loss_curve(kind, rng, num_points=100):
+    """A noisy synthetic loss curve of shape (num_points,) that looks like `kind`.
+
+    kind: one of LOSS_DIAGNOSES; rng: numpy.random.Generator. Curves start near ln(10)
+    (softmax on 10 classes) and carry multiplicative noise of 1-4% per point, like
+    per-batch losses. 'diverging' curves grow exponentially; about half overflow to inf/nan.
+    """
+    require_choice("kind", kind, LOSS_DIAGNOSES)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if int(num_points) < MIN_CURVE_POINTS:
+        raise ValueError(f"num_points must be at least {MIN_CURVE_POINTS}, got {num_points}")
+    t = np.linspace(0.0, 1.0, int(num_points))
+    start = rng.uniform(2.0, 2.5)
+    if kind == "lr too low":
+        # slight curvature: a very slow exponential is nearly a straight line
+        tau = rng.uniform(1.5, 10.0)
+        shape = (1 - np.exp(-t / tau)) / (1 - np.exp(-1 / tau))
+        curve = start * (1 - rng.uniform(0.2, 0.5) * shape)
+    elif kind == "lr too high":
+        plateau = start * rng.uniform(0.4, 0.7)
+        curve = plateau + (start - plateau) * np.exp(-t / rng.uniform(0.02, 0.07))
+    elif kind == "good":
+        final = start * rng.uniform(0.05, 0.3)
+        drop = start - final
+        fast = rng.uniform(0.5, 0.65)
+        tau_slow = rng.uniform(1.0, 4.0)
+        slow = (np.exp(-t / tau_slow) - np.exp(-1 / tau_slow)) / (1 - np.exp(-1 / tau_slow))
+        curve = (final + fast * drop * np.exp(-t / rng.uniform(0.02, 0.07))
+                 + (1 - fast) * drop * slow)
+    elif kind == "bad initialization":
+        onset = rng.uniform(0.3, 0.6)
+        width = rng.uniform(0.01, 0.025)
+        low = start * rng.uniform(0.15, 0.5)
+        step = 1 / (1 + np.exp(-(t - onset) / width))
+        tail = rng.uniform(0.0, 0.2) * (start - low) * np.clip((t - onset) / (1 - onset), 0, None)
+        curve = start - (start - low) * step - tail
+    else:  # diverging
+        onset = rng.uniform(0.2, 0.7)
+        growth = np.log(rng.uniform(8.0, 1e4)) / (1 - onset)
+        dip = rng.uniform(0.0, 0.2)
+        curve = start * (1 - dip * np.minimum(t / onset, 1)) * np.exp(
+            growth * np.clip(t - onset, 0, None))
+    noisy = curve * (1 + rng.uniform(0.01, 0.04) * rng.standard_normal(t.shape))
+    if kind == "diverging" and rng.random() < 0.5:
+        # once the loss overflows, training produces inf and then nan
+        blown = np.flatnonzero(curve > 50 * start)
+        if blown.size:
+            noisy[blown[0]] = np.inf
+            noisy[blown[0] + 1:] = np.nan
+    return noisy

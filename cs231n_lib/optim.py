@@ -1,0 +1,167 @@
+"""First-order update rules: SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam.
+
+Every rule has the CS231n signature ``next_w, config = rule(w, dw, config=None)``:
+
+- w: current weights, an array of any shape;
+- dw: gradient of the loss with respect to w, same shape as w;
+- config: dict of hyperparameters and optimizer state (velocity, caches, step count).
+  Missing hyperparameters are filled in with ``config.setdefault``; missing state
+  starts at zero. The same dict object is updated and returned.
+
+No rule modifies ``w`` or ``dw``: ``next_w`` is always a new array, and state arrays in
+``config`` are replaced rather than updated in place. ``next_w`` has the floating dtype
+of ``w`` (float32 stays float32).
+"""
+import numpy as np
+
+from cs231n_lib._validate import require_choice, require_positive, require_same_shape
+
+
+def _start(w, dw, config, learning_rate):
+    """Check shapes, create the config dict if needed and fill in the learning rate."""
+    require_same_shape("w", w, "dw", dw)
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", learning_rate)
+    require_positive("learning_rate", config["learning_rate"])
+    return config
+
+
+def _keep_dtype(w, next_w):
+    """Return next_w in w's floating dtype (a float64 hyperparameter must not upcast float32)."""
+    w_dtype = np.asarray(w).dtype
+    if np.issubdtype(w_dtype, np.floating):
+        return next_w.astype(w_dtype, copy=False)
+    return next_w
+
+
+def sgd(w, dw, config=None):
+    """Vanilla SGD: next_w = w - learning_rate * dw. w, dw: same shape.
+
+    config: learning_rate (default 1e-2).
+    """
+    config = _start(w, dw, config, 1e-2)
+    next_w = w - config["learning_rate"] * dw
+    return _keep_dtype(w, next_w), config
+
+
+def sgd_momentum(w, dw, config=None):
+    """SGD with momentum: v = momentum * v - learning_rate * dw; next_w = w + v. w, dw: same shape.
+
+    config: learning_rate (1e-2), momentum (0.9), velocity (array like w, starts at 0).
+    """
+    config = _start(w, dw, config, 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity")
+    if v is None:
+        v = np.zeros_like(w)
+    v = config["momentum"] * v - config["learning_rate"] * dw
+    config["velocity"] = v
+    return _keep_dtype(w, w + v), config
+
+
+def nesterov_momentum(w, dw, config=None):
+    """Nesterov momentum in the change-of-variables form. w, dw: same shape.
+
+    With w the look-ahead point: v_prev = v; v = momentum * v - learning_rate * dw;
+    next_w = w - momentum * v_prev + (1 + momentum) * v.
+    config: learning_rate (1e-2), momentum (0.9), velocity (array like w, starts at 0).
+    """
+    config = _start(w, dw, config, 1e-2)
+    config.setdefault("momentum", 0.9)
+    mu = config["momentum"]
+    v_prev = config.get("velocity")
+    if v_prev is None:
+        v_prev = np.zeros_like(w)
+    v = mu * v_prev - config["learning_rate"] * dw
+    config["velocity"] = v
+    next_w = w - mu * v_prev + (1 + mu) * v
+    return _keep_dtype(w, next_w), config
+
+
+def adagrad(w, dw, config=None):
+    """AdaGrad: cache += dw**2; next_w = w - learning_rate * dw / (sqrt(cache) + epsilon).
+
+    w, dw: same shape. config: learning_rate (1e-2), epsilon (1e-7),
+    cache (array like w, the running sum of squared gradients, starts at 0).
+    """
+    config = _start(w, dw, config, 1e-2)
+    config.setdefault("epsilon", 1e-7)
+    cache = config.get("cache")
+    if cache is None:
+        cache = np.zeros_like(w)
+    cache = cache + dw * dw
+    config["cache"] = cache
+    # epsilon keeps the step finite for parameters that have never received a gradient.
+    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    return _keep_dtype(w, next_w), config
+
+
+def rmsprop(w, dw, config=None):
+    """RMSProp: cache = decay_rate * cache + (1 - decay_rate) * dw**2; step as in AdaGrad.
+
+    w, dw: same shape. config: learning_rate (1e-2), decay_rate (0.99), epsilon (1e-8),
+    cache (array like w, leaky average of squared gradients, starts at 0).
+    """
+    config = _start(w, dw, config, 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    decay = config["decay_rate"]
+    cache = config.get("cache")
+    if cache is None:
+        cache = np.zeros_like(w)
+    cache = decay * cache + (1 - decay) * (dw * dw)
+    config["cache"] = cache
+    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])
+    return _keep_dtype(w, next_w), config
+
+
+def adam(w, dw, config=None):
+    """Adam: momentum (m) + RMSProp (v) with bias correction. w, dw: same shape.
+
+    t += 1; m = beta1*m + (1-beta1)*dw; v = beta2*v + (1-beta2)*dw**2;
+    next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon) with
+    m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t).
+    config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
+    m, v (arrays like w, start at 0), t (step count, starts at 0).
+    """
+    config = _start(w, dw, config, 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("t", 0)
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m = config.get("m")
+    if m is None:
+        m = np.zeros_like(w)
+    v = config.get("v")
+    if v is None:
+        v = np.zeros_like(w)
+    t = config["t"] + 1
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * (dw * dw)
+    # m and v start at zero, so early on they underestimate the moments; dividing by
+    # (1 - beta**t) removes that bias.
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    config["m"], config["v"], config["t"] = m, v, t
+    return _keep_dtype(w, next_w), config
+
+
+UPDATE_RULES = {
+    "sgd": sgd,
+    "sgd_momentum": sgd_momentum,
+    "nesterov_momentum": nesterov_momentum,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+
+
+def get_update_rule(name_or_callable):
+    """Return the update rule called `name_or_callable`, or the callable itself."""
+    if callable(name_or_callable):
+        return name_or_callable
+    require_choice("update rule", name_or_callable, tuple(UPDATE_RULES))
+    return UPDATE_RULES[name_or_callable]

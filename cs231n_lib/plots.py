@@ -1,0 +1,276 @@
+"""Plots shared by the notebooks: loss and accuracy curves, activation histograms,
+optimizer trajectories, hyperparameter-search scatter and update/weight ratios.
+
+Every function takes an optional `ax` (or `axes`), labels its axes, adds a legend or colorbar
+when it draws more than one series, and returns the axes it drew on.
+"""
+import math
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cs231n_lib._validate import as_array, require_ndim
+
+UPDATE_RATIO_GUIDE = 1e-3
+
+
+def _new_ax(ax, figsize=(6, 4)):
+    """Return `ax`, or the axes of a new figure when ax is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _finite_or_nan(values):
+    """values as a float array (N,) with inf replaced by NaN so matplotlib skips them."""
+    values = np.array(values, dtype=float).ravel()
+    values[np.isinf(values)] = np.nan
+    return values
+
+
+def _check_x(name, x, length):
+    """x-axis values (N,) matching a series of `length` points."""
+    x = as_array(name, x).astype(float).ravel()
+    if x.shape[0] != length:
+        raise ValueError(f"{name} must have one value per point ({length}), got {x.shape[0]}")
+    return x
+
+
+def plot_loss(loss_history, epochs=None, log=False, ax=None, label=None):
+    """Line plot of a loss history (T,) against epochs (T,) when given, else iterations.
+
+    log=True uses a log-scaled loss axis. Non-finite losses (an aborted run) are left out.
+    `label` names the curve in the legend, so several runs can share one `ax`.
+    """
+    losses = _finite_or_nan(loss_history)
+    ax = _new_ax(ax)
+    if epochs is None:
+        x, xlabel = np.arange(1, losses.shape[0] + 1), "iteration"
+    else:
+        x, xlabel = _check_x("epochs", epochs, losses.shape[0]), "epoch"
+    # Thin lines: per-batch losses are noisy and a thick line hides the trend.
+    ax.plot(x, losses, linewidth=0.8, label=label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("training loss" + (" (log scale)" if log else ""))
+    if label is not None:
+        ax.legend()
+    return ax
+
+
+def plot_accuracy(train_acc, val_acc, ax=None):
+    """Train and validation accuracy (E,) against epochs 0..E-1 (entry e is after e epochs)."""
+    train_acc, val_acc = _finite_or_nan(train_acc), _finite_or_nan(val_acc)
+    if train_acc.shape != val_acc.shape:
+        raise ValueError(f"train_acc and val_acc must have the same length, "
+                         f"got {train_acc.shape[0]} and {val_acc.shape[0]}")
+    ax = _new_ax(ax)
+    epochs = np.arange(train_acc.shape[0])
+    ax.plot(epochs, train_acc, marker="o", markersize=3, label="train")
+    ax.plot(epochs, val_acc, marker="o", markersize=3, label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def _layer_hist(ax, values, value_range, bins, name):
+    """Histogram of one layer's activations (any shape) on `ax`, `name` and stats in the title."""
+    values = np.asarray(values, dtype=float).ravel()
+    # Adding 0.0 turns a rounded -0.0 into 0.0, so titles never read "mean -0.00".
+    mean, std = round(float(values.mean()), 2) + 0.0, float(values.std())
+    title = f"{name}: mean {mean:.2f}, std {std:.2f}"
+    zeros = values == 0
+    zero_frac = float(zeros.mean())
+    # A ReLU-like layer puts a large share of its units at exactly 0: that spike would flatten
+    # the rest of the histogram, so it is left out and reported in the title instead.
+    if zero_frac > 0.1 and values.min() >= 0:
+        values = values[~zeros]
+        title += f"\n{zero_frac:.0%} exactly 0 (not shown)"
+    # One filled step polygon instead of a rectangle per bin: much faster to draw.
+    ax.hist(values, bins=bins, range=value_range, histtype="stepfilled", color="tab:blue")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("activation value")
+
+
+def _value_range(activations):
+    """(low, high) over all arrays, widened when they are all one value."""
+    low = min(float(np.min(a)) for a in activations)
+    high = max(float(np.max(a)) for a in activations)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"activations must be finite, got values from {low} to {high}")
+    if high - low < 1e-12:
+        low, high = low - 0.5, high + 0.5
+    return low, high
+
+
+def plot_activation_histograms(activations_by_layer, activation_name=None, axes=None, bins=30):
+    """One histogram per layer of activations (each (N, H)), mean/std in each title.
+
+    All layers share the x range and the y axis so the change with depth is visible.
+    activation_name labels the row (e.g. 'sigmoid'). axes: a sequence of at least as many
+    axes as layers (a new row of subplots when None). Returns the axes used.
+    """
+    activations = [np.asarray(a) for a in activations_by_layer]
+    if not activations:
+        raise ValueError("activations_by_layer must hold at least one layer, got none")
+    if axes is None:
+        _, axes = plt.subplots(1, len(activations), figsize=(2.6 * len(activations), 2.8),
+                               sharey=True, squeeze=False, layout="constrained")
+        axes = axes[0]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if axes.shape[0] < len(activations):
+        raise ValueError(f"axes must hold one axes per layer ({len(activations)}), "
+                         f"got {axes.shape[0]}")
+    value_range = _value_range(activations)
+    for layer, (ax, values) in enumerate(zip(axes, activations), start=1):
+        _layer_hist(ax, values, value_range, bins, f"layer {layer}")
+    ylabel = "count" if activation_name is None else f"{activation_name}\ncount"
+    axes[0].set_ylabel(ylabel)
+    return axes[:len(activations)]
+
+
+def plot_activation_grid(results, bins=30, figsize=None):
+    """Grid of activation histograms: one row per entry of `results`, one column per layer.
+
+    results: dict row label (e.g. 'sigmoid, std 1') -> list of layer activations (each (N, H)).
+    Rows share the y axis within themselves. Returns the 2-D array of axes (rows, max layers).
+    """
+    if not results:
+        raise ValueError("results must hold at least one row, got an empty dict")
+    num_layers = max(len(layers) for layers in results.values())
+    if num_layers == 0:
+        raise ValueError("each row of results must hold at least one layer, got none")
+    if figsize is None:
+        figsize = (2.4 * num_layers, 2.4 * len(results))
+    fig, axes = plt.subplots(len(results), num_layers, figsize=figsize, squeeze=False,
+                             sharey="row", layout="constrained")
+    for row, (label, layers) in zip(axes, results.items()):
+        plot_activation_histograms(layers, activation_name=label, axes=row, bins=bins)
+        for ax in row[len(layers):]:
+            ax.set_visible(False)
+    return axes
+
+
+def _surface_values(f, points):
+    """f at points (..., 2); accepts an f returning a value or a (value, grad) tuple."""
+    values = f(points)
+    if isinstance(values, tuple):
+        values = values[0]
+    values = np.asarray(values, dtype=float)
+    if values.shape != points.shape[:-1]:
+        raise ValueError(f"f must map points of shape (..., 2) to values (...); for points "
+                         f"{points.shape} it returned shape {values.shape}")
+    return values
+
+
+def plot_trajectories(f, paths, xlim, ylim, ax=None, levels=20):
+    """Optimizer paths over the contour lines of a 2-D function, start points marked.
+
+    f: xy (..., 2) -> values (...), or a (values, grads) tuple like `data.bowl`.
+    paths: dict name -> (T, 2) array of visited points. xlim, ylim: (low, high) of the view.
+    levels: number (or list) of contour levels.
+    """
+    ax = _new_ax(ax, figsize=(7, 4.5))
+    xs, ys = np.linspace(*xlim, 200), np.linspace(*ylim, 200)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    values = _surface_values(f, np.stack([grid_x, grid_y], axis=-1))
+    ax.contour(grid_x, grid_y, values, levels=levels, colors="0.7", linewidths=0.7)
+    for name, path in paths.items():
+        path = as_array(f"paths[{name!r}]", path)
+        require_ndim(f"paths[{name!r}]", path, 2)
+        if path.shape[1] != 2:
+            raise ValueError(f"paths[{name!r}] must have shape (T, 2), got {path.shape}")
+        (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=3, linewidth=1.2,
+                          label=name)
+        ax.plot(path[0, 0], path[0, 1], marker="o", markersize=8, linestyle="none",
+                markerfacecolor="none", color=line.get_color())
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if paths:
+        ax.legend(title="open circle: start", fontsize=8, title_fontsize=8)
+    return ax
+
+
+def _trial_value(trial, key):
+    """The hyperparameter `key` of a trial dict {params, score, status} (or a flat dict)."""
+    params = trial.get("params", trial)
+    if key not in params:
+        raise ValueError(f"trial has no hyperparameter {key!r}; it has {sorted(params)}")
+    return float(params[key])
+
+
+def plot_search_scatter(trials, x="learning_rate", y="reg", ax=None):
+    """Search trials on log x/y axes colored by validation accuracy, with a colorbar.
+
+    trials: list of dicts {params: dict, score: val accuracy, status: str}. Trials without a
+    finite score (aborted, diverged) are drawn as grey crosses; the best trial gets a star.
+    """
+    if len(trials) == 0:
+        raise ValueError("trials must hold at least one trial, got none")
+    xs = np.array([_trial_value(t, x) for t in trials])
+    ys = np.array([_trial_value(t, y) for t in trials])
+    scores = np.array([np.nan if t.get("score") is None else float(t["score"]) for t in trials])
+    ok = np.isfinite(scores)
+    ax = _new_ax(ax, figsize=(6, 4.5))
+    if ok.any():
+        points = ax.scatter(xs[ok], ys[ok], c=scores[ok], cmap="viridis", s=40,
+                            edgecolors="k", linewidths=0.3, label="trial")
+        ax.figure.colorbar(points, ax=ax, label="validation accuracy")
+        best = np.nanargmax(scores)
+        ax.scatter(xs[best], ys[best], marker="*", s=250, facecolors="none",
+                   edgecolors="red", linewidths=1.5,
+                   label=f"best ({scores[best]:.3f})")
+    if not ok.all():
+        ax.scatter(xs[~ok], ys[~ok], marker="x", color="0.5", label="aborted / no score")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{x} (log scale)")
+    ax.set_ylabel(f"{y} (log scale)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _layer_styles(names):
+    """Color per layer (trailing digits of a name like 'W3') and line style per kind ('W', 'b')."""
+    split = [re.fullmatch(r"(.*?)(\d*)", name).groups() for name in names]
+    layers = list(dict.fromkeys(layer for _, layer in split))
+    kinds = list(dict.fromkeys(kind for kind, _ in split))
+    cmap = plt.get_cmap("tab10" if len(layers) <= 10 else "tab20")
+    dashes = ("-", "--", ":", "-.")
+    return [(cmap(layers.index(layer) % cmap.N), dashes[kinds.index(kind) % len(dashes)])
+            for kind, layer in split]
+
+
+def plot_update_ratios(update_ratio_history, epochs=None, ax=None):
+    """Update/weight ratio per parameter (dict name -> (T,)) on a log axis, 1e-3 guide line.
+
+    epochs: (T,) x values (e.g. `Solver.epoch_of_iteration`), else iterations. Parameters of
+    one layer share a color; weights are solid, biases dashed (gamma/beta dotted/dash-dot).
+    """
+    if not update_ratio_history:
+        raise ValueError("update_ratio_history must hold at least one parameter, got none")
+    ax = _new_ax(ax, figsize=(7, 4.5))
+    names = list(update_ratio_history)
+    xlabel = "iteration" if epochs is None else "epoch"
+    for name, (color, linestyle) in zip(names, _layer_styles(names)):
+        ratios = _finite_or_nan(update_ratio_history[name])
+        ratios[ratios <= 0] = np.nan  # a log axis cannot show 0
+        if epochs is None:
+            x = np.arange(1, ratios.shape[0] + 1)
+        else:
+            x = _check_x("epochs", epochs, ratios.shape[0])
+        ax.plot(x, ratios, linewidth=0.9, color=color, linestyle=linestyle, label=name)
+    ax.axhline(UPDATE_RATIO_GUIDE, color="k", linestyle="--", linewidth=1.5,
+               label="1e-3 guide")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("||update|| / ||w|| (log scale)")
+    ax.legend(fontsize=8, ncol=2 if len(names) > 6 else 1)
+    return ax
