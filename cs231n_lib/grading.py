@@ -24,7 +24,8 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
-    "CheckFailure", "Case", "Mistake", "Exercise", "register", "get_exercise", "exercise_names",
+    "CheckFailure", "GradingAbort", "Case", "Mistake", "Exercise", "register", "get_exercise",
+    "exercise_names",
     "check", "compare_outputs", "describe_inputs", "max_relative_error",
 ]
 
@@ -34,6 +35,11 @@ HIDDEN_CASES = 5
 
 class CheckFailure(AssertionError):
     """A student's function gave a wrong answer; the message says what and, if known, why."""
+
+
+class GradingAbort(Exception):
+    """Raised by the grader's machinery (not by student code) to stop a check as it is:
+    the student's process crashed or timed out, or it used the reference implementation."""
 
 
 @dataclass
@@ -293,10 +299,11 @@ def check_case(exercise, student_fn, case, seed):
     header = f"{exercise.name}{describe_inputs(case)} [case seed {seed}]"
     try:
         actual, after = _call(student_fn, case)
-    except NotImplementedError:
+    except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{header} raised {type(exc).__name__}: {exc}") from exc
+        kind = getattr(exc, "kind", type(exc).__name__)  # errors relayed from a worker keep theirs
+        raise CheckFailure(f"{header} raised {kind}: {exc}") from exc
     expected, _ = _call_quietly(exercise.reference, case)
     problem = compare_outputs(actual, expected, exercise.rtol, exercise.atol, exercise.output_names)
     if problem is None:

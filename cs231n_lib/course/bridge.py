@@ -1,0 +1,132 @@
+"""Plain-data messages between the grader and a student's worker process.
+
+Values cross the process boundary as JSON with arrays as base64 `.npy` bytes — never pickles,
+never objects: whatever the student's code returns, the grader receives numbers, strings,
+arrays of numbers, and tuples/lists/dicts of those, or a clear error. Functions passed to a
+student's function (e.g. the `f` of a numerical gradient) travel as references to
+module-level functions, optionally with `functools.partial` arguments.
+"""
+import base64
+import functools
+import importlib
+import io
+
+import numpy as np
+
+MAX_DEPTH = 8
+MAX_ITEMS = 10_000
+MAX_ARRAY_BYTES = 256 * 2**20
+
+
+class BridgeError(ValueError):
+    """A value cannot be sent, or a received message is not plain data."""
+
+
+def _array_to_text(array):
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _array_from_text(text):
+    raw = base64.b64decode(text.encode("ascii"), validate=True)
+    if len(raw) > MAX_ARRAY_BYTES:
+        raise BridgeError(f"array of {len(raw)} bytes is larger than the {MAX_ARRAY_BYTES} limit")
+    array = np.load(io.BytesIO(raw), allow_pickle=False)
+    if array.dtype.kind not in "biufc":
+        raise BridgeError(f"arrays must hold numbers, got dtype {array.dtype}")
+    return array
+
+
+def _function_ref(fn):
+    if isinstance(fn, functools.partial):
+        return {"t": "fn", "ref": _function_ref(fn.func)["ref"],
+                "args": encode(list(fn.args)), "kwargs": encode(dict(fn.keywords))}
+    module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not module or "<" in name or "." in name:
+        raise BridgeError(f"only module-level functions can be sent, got {fn!r}")
+    return {"t": "fn", "ref": f"{module}:{name}", "args": None, "kwargs": None}
+
+
+def encode(value, depth=0):
+    """Turn a plain value into a JSON-able tree (arrays as base64 .npy)."""
+    if depth > MAX_DEPTH:
+        raise BridgeError("value is nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return {"t": "v", "v": value}
+    if isinstance(value, (int, np.integer)):
+        return {"t": "int", "v": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"t": "float", "v": repr(float(value))}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biufc":
+            raise BridgeError(f"arrays must hold numbers, got dtype {value.dtype}")
+        return {"t": "nd", "v": _array_to_text(np.asarray(value))}
+    if isinstance(value, np.bool_):
+        return {"t": "v", "v": bool(value)}
+    if isinstance(value, (list, tuple)):
+        return {"t": type(value).__name__, "v": [encode(v, depth + 1) for v in value]}
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise BridgeError("dict keys must be strings")
+        return {"t": "dict", "v": {k: encode(v, depth + 1) for k, v in value.items()}}
+    if isinstance(value, np.random.Generator):
+        # Sent as its state; the grader copies the state back after the call, so a student's
+        # function consumes random numbers from the grader's generator as it would in-process.
+        return {"t": "rng", "v": encode(value.bit_generator.state, depth + 1)}
+    if callable(value):
+        return _function_ref(value)
+    raise BridgeError(f"cannot send a value of type {type(value).__name__}")
+
+
+def decode(tree, depth=0, allow_functions=False, _count=None):
+    """Rebuild a value from encode()'s tree; rejects anything that is not plain data."""
+    _count = _count if _count is not None else [0]
+    _count[0] += 1
+    if depth > MAX_DEPTH or _count[0] > MAX_ITEMS:
+        raise BridgeError("message is nested too deeply or has too many items")
+    if not isinstance(tree, dict) or "t" not in tree:
+        raise BridgeError("malformed message")
+    kind, value = tree["t"], tree.get("v")
+    if kind == "v":
+        if value is not None and not isinstance(value, (bool, str)):
+            raise BridgeError("malformed plain value")
+        return value
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "nd":
+        return _array_from_text(value)
+    if kind in ("list", "tuple"):
+        items = [decode(v, depth + 1, allow_functions, _count) for v in value]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {str(k): decode(v, depth + 1, allow_functions, _count) for k, v in value.items()}
+    if kind == "rng":
+        return _generator_from_state(decode(value, depth + 1, False, _count))
+    if kind == "fn" and allow_functions:
+        return _resolve_function(tree)
+    raise BridgeError(f"unexpected value kind {kind!r}")
+
+
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _generator_from_state(state):
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in BIT_GENERATORS:
+        raise BridgeError(f"unknown bit generator {name!r}")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+def _resolve_function(tree):
+    module_name, _, name = tree["ref"].partition(":")
+    fn = getattr(importlib.import_module(module_name), name)
+    if tree.get("args") is not None:
+        args = decode(tree["args"], allow_functions=True)
+        kwargs = decode(tree["kwargs"], allow_functions=True)
+        fn = functools.partial(fn, *args, **kwargs)
+    return fn

@@ -1,0 +1,378 @@
+"""Grade one submitted notebook outside the student's process.
+
+1. Assemble a program from the *source* notebook (trusted set-up and code cells), the
+   student's answer cells (matched by nbgrader grade_id, never by position) and any code cells
+   the student added; experiment cells are skipped unless `full`. Test cells of the submission
+   are never run: edited, deleted, re-typed or re-tagged test cells change nothing.
+2. Run it in a sandboxed worker (course.sandbox): per-cell timeout, memory cap, output cap;
+   a cell that hangs or kills the process is reported and the worker is restarted with the
+   cells that worked before it.
+3. For every `check("name", fn, ...)` in the source's test cells, call the student's functions
+   in the worker on inputs the grader chooses (visible seeds, then fresh hidden seeds), pull the
+   results back as plain data and compare them in this process with the reference
+   (cs231n_lib.grading). Nothing the student's process says about itself counts.
+Points come from the source's metadata, never from the submission's.
+"""
+import ast
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cs231n_lib import grading
+
+from . import bridge, sandbox
+from .variants import cell_role, grade_id
+
+MAX_RESTARTS = 4
+
+
+@dataclass
+class CellResult:
+    """The grade of one graded cell."""
+    grade_id: str
+    points: float
+    max_points: float
+    status: str          # passed | failed | not implemented | manual
+    message: str = ""
+
+
+@dataclass
+class NotebookResult:
+    """Everything known after grading one student's notebook."""
+    student: str
+    assignment: str
+    notebook: str
+    cells: list = field(default_factory=list)
+    problems: list = field(default_factory=list)   # for the instructor's report
+    graded: bool = True
+    error: str = ""
+    cell_outputs: dict = field(default_factory=dict)
+    written: dict = field(default_factory=dict)     # grade_id -> the student's markdown
+    seconds: float = 0.0
+
+    @property
+    def score(self):
+        return sum(c.points for c in self.cells)
+
+    @property
+    def max_score(self):
+        return sum(c.max_points for c in self.cells)
+
+    def to_dict(self):
+        return {"student": self.student, "assignment": self.assignment, "notebook": self.notebook,
+                "graded": self.graded, "error": self.error, "score": self.score,
+                "max_score": self.max_score, "problems": self.problems,
+                "seconds": round(self.seconds, 2),
+                "cells": [vars(c) for c in self.cells]}
+
+
+class UngradableSubmission(ValueError):
+    """The submitted file is not a notebook the grader can read."""
+
+
+# ----------------------------------------------------------------------------- parsing
+
+def parse_submission(text):
+    """The submission as a notebook dict, or UngradableSubmission saying what is wrong."""
+    if not text.strip():
+        raise UngradableSubmission("the file is empty")
+    try:
+        nb = json.loads(text)
+    except ValueError as exc:
+        raise UngradableSubmission(f"the file is not valid notebook JSON ({exc})") from exc
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise UngradableSubmission("the file is JSON but not a Jupyter notebook (no 'cells' list)")
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict) or "cell_type" not in cell:
+            raise UngradableSubmission("the notebook has a malformed cell")
+    return nb
+
+
+def cell_source(cell):
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def check_calls(test_source):
+    """(exercise name, [function names]) of each `check("name", fn, ...)` in a test cell."""
+    calls = []
+    for node in ast.walk(ast.parse(test_source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "check" and node.args
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names = [a.id for a in node.args[1:] if isinstance(a, ast.Name)]
+            if (node.args[0].value, names) not in calls:
+                calls.append((node.args[0].value, names))
+    return calls
+
+
+def _submission_index(submission):
+    """Map grade_id / cell id -> the student's cells, and record duplicates."""
+    index, duplicates = {}, []
+    for cell in submission["cells"]:
+        keys = {k for k in (grade_id(cell), cell.get("id")) if k}
+        for key in keys:
+            if key in index:
+                duplicates.append(key)
+            else:
+                index[key] = cell
+    return index, duplicates
+
+
+@dataclass
+class Step:
+    """One cell of the program run in the worker."""
+    cell_id: str
+    role: str        # setup | code | answer | experiment | student
+    code: str
+
+
+def build_program(source, submission, full=False):
+    """The cells to run, in source order, plus the problems met while matching cells."""
+    problems = []
+    index, duplicates = _submission_index(submission)
+    source_keys = {grade_id(c) or c.get("id") for c in source["cells"]}
+    for key in sorted(set(duplicates) & source_keys):
+        problems.append(f"cell {key!r} appears more than once in the submission; the first was used")
+    # Code cells the student added stay after the source cell they followed.
+    extras, last = {None: []}, None
+    for cell in submission["cells"]:
+        key = grade_id(cell) or cell.get("id")
+        if key in source_keys:
+            last = key
+        elif cell.get("cell_type") == "code" and cell_source(cell).strip():
+            extras.setdefault(last, []).append(Step(key or "?", "student", cell_source(cell)))
+    steps = list(extras[None])
+    for cell in source["cells"]:
+        key, role = grade_id(cell) or cell.get("id"), cell_role(cell)
+        if role in ("setup", "code") or (role == "experiment" and full):
+            steps.append(Step(key, role, cell_source(cell)))
+        elif role == "answer":
+            steps.extend(_answer_step(key, index.get(key), problems))
+        steps.extend(extras.get(key, []))
+    return steps, problems
+
+
+def _answer_step(key, student_cell, problems):
+    if student_cell is None:
+        problems.append(f"answer cell {key!r} is missing from the submission (deleted or its "
+                        "metadata changed): graded as not answered")
+        return []
+    if student_cell.get("cell_type") != "code":
+        problems.append(f"answer cell {key!r} was changed to {student_cell.get('cell_type')}: "
+                        "graded as not answered")
+        return []
+    return [Step(key, "answer", cell_source(student_cell))]
+
+
+# ----------------------------------------------------------------------------- running
+
+class Session:
+    """A worker plus the cells that ran successfully, so it can be restarted where it was."""
+
+    def __init__(self, library, limits, hide):
+        self.worker = sandbox.Worker(library, limits, hide=hide)
+        self.done = []
+        self.restarts = 0
+        self.broken = False
+
+    def start(self):
+        self.worker.start()
+
+    def run(self, step):
+        """Run one step; returns (ok, text for the student)."""
+        if self.broken:
+            return False, "not run: the notebook's process could not be restarted"
+        try:
+            reply = self.worker.exec(step.code)
+        except sandbox.WorkerTimeout:
+            self.restart()
+            return False, (f"this cell did not finish within {self.worker.limits.timeout:.0f} s "
+                           "and was stopped (an infinite loop?)")
+        except sandbox.WorkerDied as exc:
+            self.restart()
+            return False, f"this cell ended the Python process ({exc})"
+        output = reply.get("output", "")
+        if reply.get("ok"):
+            self.done.append(step)
+            return True, output
+        return False, output + f"{reply.get('traceback', '')}{reply['error']}: {reply['message']}"
+
+    def restart(self):
+        """A fresh worker with every cell that had worked re-run; gives up after a few tries."""
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            self.broken = True
+            self.worker.kill()
+            return
+        try:
+            self.worker.start()
+            for step in self.done:
+                self.worker.exec(step.code)
+        except (sandbox.WorkerTimeout, sandbox.WorkerDied):
+            self.broken = True
+
+    def call(self, fn_name, args, kwargs):
+        if self.broken:
+            raise StudentCrashed("the notebook's process could not be restarted")
+        try:
+            return self.worker.call(fn_name, args, kwargs)
+        except sandbox.WorkerTimeout:
+            self.restart()
+            raise StudentCrashed(f"{fn_name} did not return within "
+                                 f"{self.worker.limits.timeout:.0f} s and was stopped")
+        except sandbox.WorkerDied as exc:
+            self.restart()
+            raise StudentCrashed(f"calling {fn_name} ended the Python process ({exc})")
+
+    def close(self):
+        self.worker.close()
+
+
+class StudentCrashed(grading.GradingAbort):
+    """The student's function hung or crashed its process."""
+
+
+class DelegationDetected(grading.GradingAbort):
+    """The student's function called the course's reference implementation."""
+
+
+class StudentFunction:
+    """Stands in for a student's function: each call runs in the worker on plain data."""
+
+    def __init__(self, session, name):
+        self.session, self.name, self.__name__ = session, name, name
+
+    def __call__(self, *args, **kwargs):
+        reply = self.session.call(self.name, args, kwargs)
+        if not reply.get("ok"):
+            error, message = reply.get("error", "Error"), reply.get("message", "")
+            if error == "NotImplementedError":
+                raise NotImplementedError(message)
+            if error == "ReferenceUsed":
+                raise DelegationDetected(message)
+            raise _StudentError(error, message)
+        value = bridge.decode(reply["value"])
+        _copy_back(list(args), bridge.decode(reply["args_after"]))
+        _copy_back(kwargs, bridge.decode(reply["kwargs_after"]))
+        return value
+
+
+class _StudentError(Exception):
+    """An exception raised by the student's code, re-raised here by name and message."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _copy_back(original, after):
+    """Apply in-place changes the student's function made to its arguments (e.g. bn_param)."""
+    pairs = original.items() if isinstance(original, dict) else enumerate(original)
+    for key, value in list(pairs):
+        new = after.get(key) if isinstance(after, dict) else (
+            after[key] if key < len(after) else None)
+        if isinstance(value, np.ndarray) and isinstance(new, np.ndarray):
+            if value.shape == new.shape and value.flags.writeable:
+                np.copyto(value, new, casting="unsafe")
+        elif isinstance(value, dict) and isinstance(new, dict):
+            value.clear()
+            value.update(new)
+        elif isinstance(value, np.random.Generator) and isinstance(new, np.random.Generator):
+            value.bit_generator.state = new.bit_generator.state
+        elif isinstance(value, list) and isinstance(new, list):
+            value[:] = new
+
+
+# ----------------------------------------------------------------------------- grading
+
+def _grade_test_cell(cell, session, failed_answers, hidden_seeds):
+    """Grade one source test cell; returns (status, message)."""
+    calls = check_calls(cell_source(cell))
+    if not calls:
+        return "failed", "this test cell has no check(...) call the grader can run"
+    messages = []
+    for name, fn_names in calls:
+        exercise = grading.get_exercise(name)
+        if exercise.answer_cell in failed_answers:
+            messages.append(f"{name}: your answer cell did not run: {failed_answers[exercise.answer_cell]}")
+            continue
+        functions = [StudentFunction(session, fn) for fn in fn_names]
+        try:
+            grading.check(name, *functions)
+            grading.check(name, *functions, seeds=hidden_seeds)
+        except NotImplementedError:
+            return "not implemented", f"{', '.join(fn_names)} is not implemented yet"
+        except grading.CheckFailure as exc:
+            messages.append(str(exc))
+        except DelegationDetected as exc:
+            messages.append(f"{name}: {exc}")
+        except grading.GradingAbort as exc:
+            messages.append(f"{name}: {exc}")
+    return ("failed", "\n".join(messages)) if messages else ("passed", "")
+
+
+def grade_notebook(source, submission_text, *, student, assignment, notebook, library,
+                   limits=None, hide=(), full=False, hidden_seeds=None):
+    """Grade one submission (raw file text) against its source notebook (dict)."""
+    start = time.perf_counter()
+    result = NotebookResult(student, assignment, notebook)
+    try:
+        submission = parse_submission(submission_text)
+    except UngradableSubmission as exc:
+        result.graded, result.error = False, str(exc)
+        _score_ungraded(result, source, str(exc))
+        result.seconds = time.perf_counter() - start
+        return result
+    steps, result.problems = build_program(source, submission, full=full)
+    session = Session(library, limits or sandbox.Limits(), hide)
+    try:
+        session.start()
+        failed_answers = {}
+        for step in steps:
+            ok, text = session.run(step)
+            result.cell_outputs[step.cell_id] = text
+            if not ok and step.role == "answer":
+                failed_answers[step.cell_id] = text.strip().splitlines()[-1] if text.strip() else "error"
+            if not ok and step.role in ("setup", "code"):
+                result.problems.append(f"course cell {step.cell_id!r} failed: {text[-300:]}")
+        seeds = hidden_seeds if hidden_seeds is not None else grading._hidden_seeds(grading.HIDDEN_CASES)
+        _grade_cells(result, source, submission, session, failed_answers, seeds)
+    except sandbox.WorkerDied as exc:  # could not even start
+        result.graded, result.error = False, f"the grading process could not start: {exc}"
+        _score_ungraded(result, source, result.error)
+    finally:
+        session.close()
+    if session.restarts:
+        result.problems.append(f"the student's process was restarted {session.restarts} time(s)")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _grade_cells(result, source, submission, session, failed_answers, hidden_seeds):
+    index, _ = _submission_index(submission)
+    for cell in source["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        gid, points = meta["grade_id"], float(meta.get("points", 0))
+        if cell_role(cell) == "written" or meta.get("solution"):
+            student_cell = index.get(gid)
+            result.written[gid] = cell_source(student_cell) if student_cell else ""
+            result.cells.append(CellResult(gid, 0.0, points, "manual", "graded by the instructor"))
+            continue
+        status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds)
+        if "reference implementation" in message:
+            result.problems.append(f"{gid}: uses the course's reference implementation")
+        result.cells.append(CellResult(gid, points if status == "passed" else 0.0, points,
+                                       status, message))
+
+
+def _score_ungraded(result, source, reason):
+    for cell in source["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            result.cells.append(CellResult(meta["grade_id"], 0.0, float(meta.get("points", 0)),
+                                           "failed", f"not graded: {reason}"))

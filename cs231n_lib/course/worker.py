@@ -1,0 +1,125 @@
+"""The process that runs a student's code while grading (started by course.sandbox).
+
+It reads JSON commands on stdin and answers on the file descriptor given as argv[1]:
+  {"op": "exec", "code": ...}          run a cell; answer with its (capped) output or error
+  {"op": "call", "fn": name, "args"}   call a function of the student's namespace on plain data
+Nothing this process says is trusted: the grader only accepts plain data back (course.bridge)
+and compares it with the reference in its own process.
+"""
+import io
+import json
+import os
+import re
+import sys
+import traceback
+
+OUTPUT_CAP = int(os.environ.get("COURSE_OUTPUT_CAP", 65536))
+_MAGIC = re.compile(r"^\s*[%!].*$", re.M)
+
+
+class CappedWriter(io.TextIOBase):
+    """A text stream that keeps at most `cap` characters and counts what it dropped."""
+
+    def __init__(self, cap):
+        self.cap, self.parts, self.size, self.dropped = cap, [], 0, 0
+
+    def write(self, text):
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self):
+        value = "".join(self.parts)
+        if self.dropped:
+            value += f"\n[output truncated: {self.dropped} more characters not shown]"
+        return value
+
+
+def _run_cell(code, namespace):
+    # Magics (%matplotlib inline) and shell escapes do nothing in grading.
+    code = _MAGIC.sub("pass", code)
+    out = CappedWriter(OUTPUT_CAP)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
+    try:
+        exec(compile(code, "<cell>", "exec"), namespace)
+        return {"ok": True, "output": out.getvalue()}
+    except SystemExit as exc:
+        return {"ok": False, "error": "SystemExit", "message": f"sys.exit({exc.code!r}) called",
+                "output": out.getvalue()}
+    except BaseException as exc:  # report everything, including KeyboardInterrupt, MemoryError
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000],
+                "traceback": _student_traceback(exc), "output": out.getvalue()}
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+
+
+def _student_traceback(exc):
+    frames = traceback.extract_tb(exc.__traceback__)
+    lines = traceback.format_list([f for f in frames if f.filename == "<cell>"])
+    return "".join(lines)[-4000:]
+
+
+def _call(message, namespace, bridge):
+    fn = namespace.get(message["fn"])
+    if not callable(fn):
+        return {"ok": False, "error": "NameError",
+                "message": f"your notebook does not define a function {message['fn']!r}"}
+    args = bridge.decode(message["args"], allow_functions=True)
+    kwargs = bridge.decode(message["kwargs"], allow_functions=True)
+    result = _run_cell_call(fn, args, kwargs)
+    if not result["ok"]:
+        return result
+    try:
+        result["value"] = bridge.encode(result.pop("value"))
+        result["args_after"] = bridge.encode(args)
+        result["kwargs_after"] = bridge.encode(kwargs)
+    except bridge.BridgeError as exc:
+        return {"ok": False, "error": "ReturnTypeError",
+                "message": f"{message['fn']} returned something that is not plain data: {exc}"}
+    return result
+
+
+def _run_cell_call(fn, args, kwargs):
+    out = CappedWriter(OUTPUT_CAP)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = out
+    try:
+        return {"ok": True, "value": fn(*args, **kwargs), "output": out.getvalue()}
+    except SystemExit as exc:
+        return {"ok": False, "error": "SystemExit", "message": f"sys.exit({exc.code!r}) called"}
+    except BaseException as exc:
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000],
+                "traceback": _student_traceback(exc), "output": out.getvalue()}
+    finally:
+        sys.stdout, sys.stderr = old_out, old_err
+
+
+def main():
+    answer_fd = int(sys.argv[1])
+    answers = os.fdopen(answer_fd, "w", buffering=1)
+    commands = sys.stdin
+    sys.stdin = io.StringIO("")  # student code must not read the command stream
+    from cs231n_lib.course import bridge
+    namespace = {"__name__": "__main__"}
+    answers.write(json.dumps({"ok": True, "ready": os.getpid()}) + "\n")
+    for line in commands:
+        message = json.loads(line)
+        if message["op"] == "exec":
+            reply = _run_cell(message["code"], namespace)
+        elif message["op"] == "call":
+            try:
+                reply = _call(message, namespace, bridge)
+            except Exception as exc:  # bad plain data in either direction
+                reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000]}
+        else:
+            reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {message['op']!r}"}
+        answers.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    main()
