@@ -1,7 +1,17 @@
-"""`course`: the instructors' command line (release, run the solutions, demo)."""
+"""`course`: the instructors' command line.
+
+  course release            regenerate notebooks/ from solutions/ (refuses unsafe releases)
+  course run-solutions      execute the solution notebooks in place (stored outputs)
+  course validate           every solution earns full points, every release earns 0
+  course grade FOLDER       grade a class (nbgrader layout, flat LMS export or zips)
+  course feedback           one HTML page per student per notebook
+  course export             grades.csv + grades.json
+  course demo               grade a sample class and compare with the expected scores
+"""
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from . import paths
 
@@ -34,6 +44,56 @@ def cmd_run_solutions(args):
     return status
 
 
+def _limits(args):
+    from .batch import task_limits
+    return task_limits(args.timeout, args.memory_gb, args.output_kb)
+
+
+def cmd_grade(args):
+    from . import pipeline
+    work = Path(args.work_dir)
+
+    def progress(result):
+        if not args.quiet:
+            state = f"{result.score:g}/{result.max_score:g}" if result.graded else "NOT GRADED"
+            print(f"graded {result.student} {result.assignment}/{result.notebook}: {state} "
+                  f"({result.seconds:.1f} s)", flush=True)
+    try:
+        report = pipeline.grade_folder(args.submissions, work, names=args.assignment or None,
+                                       jobs=args.jobs, scheduler=args.scheduler,
+                                       limits=_limits(args), full=args.full, progress=progress)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    print()
+    pipeline.print_report(report)
+    print(f"\ngradebook: {work / 'gradebook.db'}   results: {work / 'autograded'}")
+    if not report.ok:
+        print(f"{len(report.unmatched) + len(report.ungraded)} submission(s) could not be graded "
+              "(see NOT GRADED above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_feedback(args):
+    from . import pipeline
+    written = pipeline.write_all_feedback(args.work_dir, out_dir=args.out)
+    print(f"wrote {len(written)} feedback page(s) under {Path(args.out or Path(args.work_dir) / 'feedback')}")
+    return 0 if written else 1
+
+
+def cmd_export(args):
+    from . import pipeline
+    csv_path, json_path = pipeline.export(args.work_dir, out_dir=args.out)
+    print(f"wrote {csv_path} and {json_path}")
+    return 0
+
+
+def cmd_validate(args):
+    from .validate import validate_course
+    return validate_course(names=args.assignments or None, limits=_limits(args))
+
+
 def cmd_demo(args):
     from .demo import run_demo
     return run_demo(out_dir=args.out)
@@ -51,6 +111,38 @@ def build_parser():
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     p.set_defaults(func=cmd_run_solutions)
+
+    def add_limits(p):
+        p.add_argument("--timeout", type=float, default=60, help="seconds per cell or call (60)")
+        p.add_argument("--memory-gb", type=float, default=4, help="memory cap per student process (4)")
+        p.add_argument("--output-kb", type=float, default=64, help="output kept per cell, in KiB (64)")
+
+    work_default = str(paths.WORK)
+    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p.add_argument("submissions", help="folder: <student>/<assignment>/<nb>.ipynb, flat files or zips")
+    p.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
+    p.add_argument("--jobs", type=int, default=1, help="grade N submissions in parallel")
+    p.add_argument("--scheduler", help="address of a Dask distributed scheduler to grade on")
+    p.add_argument("--full", action="store_true", help="also run the experiment cells")
+    p.add_argument("--work-dir", default=work_default, help="gradebook and results folder")
+    p.add_argument("--quiet", action="store_true")
+    add_limits(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="write HTML feedback for every graded notebook")
+    p.add_argument("--work-dir", default=work_default)
+    p.add_argument("--out", help="folder (default: WORK_DIR/feedback)")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("export", help="write grades.csv and grades.json")
+    p.add_argument("--work-dir", default=work_default)
+    p.add_argument("--out", help="folder (default: WORK_DIR/export)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="solutions earn full points, releases earn 0")
+    p.add_argument("assignments", nargs="*")
+    add_limits(p)
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("demo", help="the README's main job")
     p.add_argument("--out", default=str(paths.ROOT / "build" / "demo"), help="output folder")

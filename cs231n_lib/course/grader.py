@@ -60,6 +60,13 @@ class NotebookResult:
     def max_score(self):
         return sum(c.max_points for c in self.cells)
 
+    @classmethod
+    def from_dict(cls, data):
+        result = cls(data["student"], data["assignment"], data["notebook"],
+                     cells=[CellResult(**c) for c in data["cells"]], problems=data["problems"],
+                     graded=data["graded"], error=data["error"], seconds=data.get("seconds", 0.0))
+        return result
+
     def to_dict(self):
         return {"student": self.student, "assignment": self.assignment, "notebook": self.notebook,
                 "graded": self.graded, "error": self.error, "score": self.score,
