@@ -27,6 +27,7 @@ class Task:
     limits: dict = field(default_factory=dict)
     full: bool = False
     notes: list = field(default_factory=list)
+    exercise_modules: list = field(default_factory=list)  # extra registries to import first
 
 
 def tripwires_for(assignment):
@@ -55,6 +56,9 @@ def _cleanup_libraries():
 
 def grade_task(task):
     """Grade one Task; never raises for a bad submission (the result says what went wrong)."""
+    import importlib
+    for module in task.exercise_modules:
+        importlib.import_module(module)
     try:
         result = grader.grade_notebook(
             task.source, task.text, student=task.student, assignment=task.assignment,

@@ -7,6 +7,7 @@
   course feedback           one HTML page per student per notebook
   course export             grades.csv + grades.json
   course demo               grade a sample class and compare with the expected scores
+  course train-demo         train a net on the embedded MNIST subset and write its plots
 """
 import argparse
 import sys
@@ -59,9 +60,11 @@ def cmd_grade(args):
             print(f"graded {result.student} {result.assignment}/{result.notebook}: {state} "
                   f"({result.seconds:.1f} s)", flush=True)
     try:
-        report = pipeline.grade_folder(args.submissions, work, names=args.assignment or None,
-                                       jobs=args.jobs, scheduler=args.scheduler,
-                                       limits=_limits(args), full=args.full, progress=progress)
+        report = pipeline.grade_folder(args.submissions, work, root=args.course_root,
+                                       names=args.assignment or None, jobs=args.jobs,
+                                       scheduler=args.scheduler, limits=_limits(args),
+                                       full=args.full, progress=progress,
+                                       exercise_modules=args.exercise_module or ())
     except (FileNotFoundError, ValueError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2
@@ -77,14 +80,14 @@ def cmd_grade(args):
 
 def cmd_feedback(args):
     from . import pipeline
-    written = pipeline.write_all_feedback(args.work_dir, out_dir=args.out)
+    written = pipeline.write_all_feedback(args.work_dir, root=args.course_root, out_dir=args.out)
     print(f"wrote {len(written)} feedback page(s) under {Path(args.out or Path(args.work_dir) / 'feedback')}")
     return 0 if written else 1
 
 
 def cmd_export(args):
     from . import pipeline
-    csv_path, json_path = pipeline.export(args.work_dir, out_dir=args.out)
+    csv_path, json_path = pipeline.export(args.work_dir, root=args.course_root, out_dir=args.out)
     print(f"wrote {csv_path} and {json_path}")
     return 0
 
@@ -96,7 +99,12 @@ def cmd_validate(args):
 
 def cmd_demo(args):
     from .demo import run_demo
-    return run_demo(out_dir=args.out)
+    return run_demo(out_dir=args.out, jobs=args.jobs, timeout=args.timeout)
+
+
+def cmd_train_demo(args):
+    from .train_demo import run_train_demo
+    return run_train_demo(out_dir=args.out)
 
 
 def build_parser():
@@ -118,24 +126,31 @@ def build_parser():
         p.add_argument("--output-kb", type=float, default=64, help="output kept per cell, in KiB (64)")
 
     work_default = str(paths.WORK)
+
+    def add_course(p):
+        p.add_argument("--work-dir", default=work_default, help="gradebook and results folder")
+        p.add_argument("--course-root", default=str(paths.ROOT),
+                       help="folder holding solutions/ and notebooks/ (default: this repository)")
     p = sub.add_parser("grade", help="grade a folder of submissions")
     p.add_argument("submissions", help="folder: <student>/<assignment>/<nb>.ipynb, flat files or zips")
     p.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="grade N submissions in parallel")
     p.add_argument("--scheduler", help="address of a Dask distributed scheduler to grade on")
     p.add_argument("--full", action="store_true", help="also run the experiment cells")
-    p.add_argument("--work-dir", default=work_default, help="gradebook and results folder")
+    p.add_argument("--exercise-module", action="append",
+                   help="extra exercise registry module to import (repeatable)")
     p.add_argument("--quiet", action="store_true")
+    add_course(p)
     add_limits(p)
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("feedback", help="write HTML feedback for every graded notebook")
-    p.add_argument("--work-dir", default=work_default)
+    add_course(p)
     p.add_argument("--out", help="folder (default: WORK_DIR/feedback)")
     p.set_defaults(func=cmd_feedback)
 
     p = sub.add_parser("export", help="write grades.csv and grades.json")
-    p.add_argument("--work-dir", default=work_default)
+    add_course(p)
     p.add_argument("--out", help="folder (default: WORK_DIR/export)")
     p.set_defaults(func=cmd_export)
 
@@ -144,9 +159,15 @@ def build_parser():
     add_limits(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("demo", help="the README's main job")
+    p = sub.add_parser("demo", help="the README's main job: grade a sample class")
     p.add_argument("--out", default=str(paths.ROOT / "build" / "demo"), help="output folder")
+    p.add_argument("--jobs", type=int, default=2, help="parallel gradings (2)")
+    p.add_argument("--timeout", type=float, default=10, help="seconds per cell (10)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train-demo", help="train a net on the embedded MNIST subset, write plots")
+    p.add_argument("--out", default=str(paths.ROOT / "build" / "train_demo"), help="output folder")
+    p.set_defaults(func=cmd_train_demo)
     return parser
 
 

@@ -15,6 +15,7 @@ Points come from the source's metadata, never from the submission's.
 """
 import ast
 import json
+import textwrap
 import time
 from dataclasses import dataclass, field
 
@@ -334,6 +335,7 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
         result.seconds = time.perf_counter() - start
         return result
     steps, result.problems = build_program(source, submission, full=full)
+    result.problems += copied_from_reference(steps, assignment)
     session = Session(library, limits or sandbox.Limits(), hide)
     try:
         session.start()
@@ -356,6 +358,53 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
         result.problems.append(f"the student's process was restarted {session.restarts} time(s)")
     result.seconds = time.perf_counter() - start
     return result
+
+
+COPY_SIMILARITY = 0.9
+
+
+def _normalized_function(tree_or_source, name):
+    """ast.unparse of function `name` without its docstring, or None."""
+    try:
+        tree = ast.parse(tree_or_source) if isinstance(tree_or_source, str) else tree_or_source
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                                     ast.Constant):
+                body = body[1:] or [ast.Pass()]
+            node = ast.FunctionDef(name="f", args=node.args, body=body, decorator_list=[],
+                                   returns=None, type_comment=None, type_params=[])
+            return ast.unparse(ast.fix_missing_locations(node))
+    return None
+
+
+def copied_from_reference(steps, assignment):
+    """Notes for the instructor: answers nearly identical to the reference implementation."""
+    import difflib
+    import inspect
+    answers = {s.cell_id: s.code for s in steps if s.role == "answer"}
+    notes = []
+    for name in grading.exercise_names(notebook=assignment):
+        exercise = grading.get_exercise(name)
+        code = answers.get(exercise.answer_cell)
+        if not code:
+            continue
+        for fn, fn_name in zip(exercise.reference_fns, exercise.function_names):
+            try:
+                reference = _normalized_function(textwrap.dedent(inspect.getsource(fn)), fn.__name__)
+            except (OSError, TypeError):
+                continue
+            student = _normalized_function(code, fn_name)
+            if not reference or not student or len(reference) < 120:
+                continue
+            ratio = difflib.SequenceMatcher(None, student, reference).ratio()
+            if ratio >= COPY_SIMILARITY:
+                notes.append(f"{fn_name} is {ratio:.0%} identical to the reference implementation "
+                             f"{fn.__module__}.{fn.__name__}: review it for copying")
+    return notes
 
 
 def _grade_cells(result, source, submission, session, failed_answers, hidden_seeds):

@@ -47,17 +47,21 @@ class GradeReport:
         return not self.unmatched and not self.ungraded
 
 
-def make_tasks(found, sources, hide, limits, full=False):
+def make_tasks(found, sources, hide, limits, full=False, exercise_modules=()):
     tripwires = {a: batch.tripwires_for(a) for a in {s.assignment for s in found}}
     return [batch.Task(student=s.student, assignment=s.assignment, notebook=s.notebook,
                        source=sources[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
-                       full=full, notes=list(s.notes)) for s in found]
+                       full=full, notes=list(s.notes), exercise_modules=list(exercise_modules))
+            for s in found]
 
 
 def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, scheduler=None,
-                 limits=None, full=False, progress=None):
+                 limits=None, full=False, progress=None, exercise_modules=()):
     """Grade every submission under `folder`; write gradebook, autograded copies and report."""
+    import importlib
+    for module in exercise_modules:
+        importlib.import_module(module)
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     sources = load_sources(root, names)
@@ -67,8 +71,10 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     gradebook.register_sources(db, COURSE_ID, sources)
     before = gradebook.fingerprint(db)
     # Hidden from student code: the solutions, this work folder, everyone's submissions.
-    hide = [Path(root) / "solutions", work_dir, Path(folder).resolve(), Path(root) / ".course"]
-    tasks = make_tasks(found, sources, hide, limits or batch.task_limits(60, 4, 64), full)
+    hide = [Path(root) / "solutions", work_dir.resolve(), Path(folder).resolve(),
+            Path(root) / ".course"]
+    tasks = make_tasks(found, sources, hide, limits or batch.task_limits(60, 4, 64), full,
+                       exercise_modules)
     results = batch.run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
     gradebook.write_results(db, COURSE_ID, results, expected_fingerprint=before)
     report = GradeReport(results, unmatched)
@@ -141,7 +147,8 @@ def _describe(want):
     return "ungraded" if want == "ungraded" else f"want {want:g}"
 
 
-def print_report(report, stream=sys.stdout):
+def print_report(report, stream=None):
+    stream = stream or sys.stdout
     print(format_table(report.results), file=stream)
     for u in report.unmatched:
         print(f"NOT GRADED {u.origin}: {u.reason}", file=stream)
