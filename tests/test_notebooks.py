@@ -10,7 +10,7 @@ import re
 import pytest
 
 from cs231n_lib import grading
-from cs231n_lib.course import paths, variants
+from cs231n_lib.course import batch, paths, variants
 from cs231n_lib.course.autograde import Course
 from cs231n_lib.course.execute import execute_notebook
 from cs231n_lib.course.release import generate_release
@@ -142,6 +142,32 @@ class _AssignmentChecks:
                     assert sum(s[0] for s in graded.values()) == 0, f"release earned points: {graded}"
                 else:
                     self._assert_mistakes_caught(course, student, path.name, graded, targets)
+
+    @pytest.mark.slow
+    def test_course_grader_scores(self):
+        """The out-of-kernel grader agrees: solution full, release 0, each mistake caught."""
+        for path in self.solution_files:
+            solution = _read(path)
+            release = _read(paths.NOTEBOOKS / self.assignment / path.name)
+            cases = {"solution": (variants.without_experiments(solution), {}), "release": (release, None)}
+            cases.update(_mistake_submissions(self.assignment, solution))
+            tripwires = batch.tripwires_for(self.assignment)
+            for student, (nb, targets) in cases.items():
+                task = batch.Task(student, self.assignment, path.stem, solution, json.dumps(nb),
+                                  tripwires, [str(paths.SOLUTIONS)], {"timeout": 60})
+                result = batch.grade_task(task)
+                auto = {c.grade_id: c for c in result.cells if c.status != "manual"}
+                assert result.graded, result.error
+                if student == "solution":
+                    lost = {g: c.message for g, c in auto.items() if c.points != c.max_points}
+                    assert not lost, f"the solution lost points: {lost}"
+                elif student == "release":
+                    assert sum(c.points for c in auto.values()) == 0
+                else:
+                    for cell_id, label in targets.items():
+                        assert auto[cell_id].points == 0, f"{student}: {cell_id} kept its points"
+                        assert label in auto[cell_id].message, (
+                            f"{student}: {cell_id} does not name {label!r}: {auto[cell_id].message}")
 
     def _assert_mistakes_caught(self, course, student, file_name, graded, targets):
         autograded = course.root / ".course" / "autograded" / student / self.assignment / file_name

@@ -51,8 +51,10 @@ def _limits(args):
 
 
 def cmd_grade(args):
-    from . import pipeline
+    from . import pipeline, sandbox
     work = Path(args.work_dir)
+    if not args.quiet:
+        print(f"student code isolation: {sandbox.isolation_level(sandbox.Limits())}", flush=True)
 
     def progress(result):
         if not args.quiet:
