@@ -167,10 +167,13 @@ def max_relative_error(actual, expected, atol=1e-10):
     expected = np.asarray(expected, dtype=np.float64)
     if actual.size == 0:
         return 0.0, ()
-    both_nan = np.isnan(actual) & np.isnan(expected)
-    diff = np.abs(actual - expected)
-    scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), atol)
-    err = np.where(both_nan, 0.0, diff / scale)
+    # nan == nan and inf == inf (same sign) count as agreement: a known mistake that overflows
+    # must still be recognizable.
+    same = (np.isnan(actual) & np.isnan(expected)) | (np.isinf(actual) & (actual == expected))
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(actual - expected)
+        scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), atol)
+        err = np.where(same, 0.0, diff / scale)
     err = np.where(np.isnan(err), np.inf, err)  # a nan on one side only is maximally wrong
     flat = int(np.argmax(err))
     index = np.unravel_index(flat, err.shape) if err.ndim else ()
@@ -249,6 +252,11 @@ def describe_inputs(case):
             return f"array{value.shape}"
         if isinstance(value, dict):
             return "{" + ", ".join(f"{k!r}: {one(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            inner = ", ".join(one(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+            return ("[" + inner + "]") if isinstance(value, list) else ("(" + inner + ")")
+        if isinstance(value, np.random.Generator):
+            return "rng"
         if callable(value):
             return getattr(value, "__name__", "function")
         return repr(value)

@@ -97,6 +97,12 @@ def test_nan_on_one_side_fails_and_on_both_passes():
     assert grading.compare_outputs(np.array([np.nan]), np.array([np.nan])) is None
 
 
+def test_equal_infinities_agree_and_opposite_ones_do_not():
+    assert grading.compare_outputs(np.array([np.inf]), np.array([np.inf])) is None
+    assert grading.compare_outputs(np.array([-np.inf]), np.array([np.inf])) is not None
+    assert grading.compare_outputs(np.array([np.inf]), np.array([1.0])) is not None
+
+
 def test_string_outputs_compare_exactly():
     assert grading.compare_outputs("good", "good") is None
     assert "should be 'good'" in grading.compare_outputs("bad", "good")
