@@ -1,7 +1,9 @@
 """Classification losses with their gradients: `loss, dscores = *_loss(scores, y)`."""
 import numpy as np
 
-from cs231n_lib._validate import as_array, require_labels, require_ndim
+from cs231n_lib._validate import (
+    as_array, require_choice, require_labels, require_ndim, require_positive,
+)
 
 
 def _validate(scores, y):
@@ -56,3 +58,48 @@ def svm_loss(scores, y, delta=1.0):
     dscores[rows, y] = -dscores.sum(axis=1)
     dscores *= 1.0 / n
     return loss, dscores
+
+
+INITIAL_LOSS_KINDS = ("softmax", "svm")
+
+
+def expected_initial_loss(num_classes, loss="softmax", delta=1.0):
+    """The loss to expect at a tiny random init, when all C class scores are almost equal.
+
+    softmax: every class gets probability 1/C, so the loss is -ln(1/C) = ln C.
+    svm: each of the C-1 wrong classes has margin s_j - s_y + delta = delta, so (C-1)*delta.
+    Returns a float.
+    """
+    if (isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+            or num_classes < 2):
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    require_choice("loss", loss, INITIAL_LOSS_KINDS)
+    if loss == "softmax":
+        return float(np.log(num_classes))
+    require_positive("delta", delta)
+    return float((num_classes - 1) * delta)
+
+
+def l2_penalty(params, reg):
+    """L2 weight decay: penalty reg/2 * sum of W**2 over the weights, and its gradient.
+
+    params: dict name -> array; the weights are the entries whose name starts with "W"
+    (W1, W2, ...); every other entry (biases b1, ..., batchnorm gamma/beta) is not penalized.
+    reg: strength lambda >= 0. Returns penalty (float) and grads, a dict with the keys and
+    shapes of params: reg * W for each weight, zeros for the other entries.
+    """
+    if (isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating))
+            or not 0 <= reg < np.inf):
+        raise ValueError(f"reg must be a finite number >= 0, got {reg!r}")
+    penalty = 0.0
+    grads = {}
+    for name, value in params.items():
+        value = as_array(name, value)
+        if name.startswith("W"):
+            flat = value.ravel()
+            # The 1/2 makes the gradient reg * W instead of 2 * reg * W.
+            penalty += 0.5 * reg * float(np.dot(flat, flat))
+            grads[name] = reg * value
+        else:
+            grads[name] = np.zeros_like(value)
+    return penalty, grads
