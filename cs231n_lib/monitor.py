@@ -2,7 +2,8 @@
 and a rule-based diagnosis of loss curves (with synthetic curves to test it on)."""
 import numpy as np
 
-from cs231n_lib._validate import as_array, require_choice, require_min_ndim, require_ndim
+from cs231n_lib._validate import (as_array, require_choice, require_min_ndim, require_ndim,
+                                  require_positive)
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 LOSS_DIAGNOSES = ("diverging", "lr too low", "lr too high", "bad initialization", "good")
@@ -214,3 +215,96 @@ def synthetic_loss_curve(kind, rng, num_points=100):
             noisy[blown[0]] = np.inf
             noisy[blown[0] + 1:] = np.nan
     return noisy
+
+
+# ----------------------------------------------------------------------------- deep stacks
+
+def _activation_function(activation):
+    """The forward function z -> f(z) (a new array) for one of ACTIVATIONS."""
+    from cs231n_lib.layers import relu_forward, sigmoid_forward, tanh_forward
+    forwards = {"relu": relu_forward, "sigmoid": sigmoid_forward, "tanh": tanh_forward}
+    if activation == "linear":
+        return lambda z: z
+    return lambda z: forwards[activation](z)[0]
+
+
+def forward_activations(X, weights, activation):
+    """Activations of a stack of bias-free layers: h_0 = X, h_l = f(h_{l-1} @ W_l).
+
+    X: inputs of shape (N, D). weights: a sequence of L matrices, W_l of shape (H_{l-1}, H_l)
+    with H_0 = D (a list, or an array of shape (L, D, D) when every layer has width D).
+    activation: one of ACTIVATIONS ('linear' means f(z) = z) for every layer.
+    Returns the list of the L activations h_1..h_L, h_l of shape (N, H_l).
+    """
+    X = as_array("X", X)
+    require_ndim("X", X, 2)
+    require_choice("activation", activation, ACTIVATIONS)
+    weights = list(weights)
+    if not weights:
+        raise ValueError("weights must hold at least one matrix, got none")
+    f = _activation_function(activation)
+    h, activations = X, []
+    for i, W in enumerate(weights, start=1):
+        W = as_array(f"weights[{i - 1}]", W)
+        require_ndim(f"weights[{i - 1}]", W, 2)
+        if W.shape[0] != h.shape[1]:
+            raise ValueError(f"weights[{i - 1}] must have {h.shape[1]} rows to take layer "
+                             f"{i - 1}'s output, got shape {W.shape}")
+        h = f(h @ W)
+        activations.append(h)
+    return activations
+
+
+def forward_activation_stats(X, weights, activation):
+    """Per-layer statistics of forward_activations(X, weights, activation).
+
+    Returns (means, stds, saturated_fracs), each of shape (L,): the mean and standard
+    deviation over all N * H_l entries of layer l's activation (after the non-linearity),
+    and the fraction of its entries in the flat part of the non-linearity (as in
+    activation_stats: sigmoid a < 0.01 or a > 0.99, tanh |a| > 0.99, relu and linear 0).
+    """
+    stats = layer_stats(forward_activations(X, weights, activation), activation)
+    return tuple(np.array([s[key] for s in stats])
+                 for key in ("mean", "std", "saturated_frac"))
+
+
+# ----------------------------------------------------------------------------- run-level checks
+
+def update_to_weight_ratios(params, grads, learning_rate):
+    """Update/weight ratio of every parameter for a plain SGD step of size learning_rate.
+
+    params, grads: dicts name -> array, grads[name] of params[name]'s shape (extra keys in
+    grads are ignored). The update is -learning_rate * grads[name], so the ratio is
+    learning_rate * ||grads[name]|| / ||params[name]|| (Frobenius norms).
+    Returns dict name -> float, one entry per key of params (see update_to_weight_ratio for
+    ||w|| = 0).
+    """
+    if not isinstance(params, dict) or not isinstance(grads, dict):
+        raise ValueError(f"params and grads must be dicts of arrays, got "
+                         f"{type(params).__name__} and {type(grads).__name__}")
+    missing = [name for name in params if name not in grads]
+    if missing:
+        raise ValueError(f"grads has no entry for {', '.join(missing)}")
+    require_positive("learning_rate", learning_rate)
+    return {name: update_to_weight_ratio(w, -learning_rate * as_array(name, grads[name]))
+            for name, w in params.items()}
+
+
+def should_abort(losses, initial_loss=None, factor=3.0):
+    """Whether a run has blown up: its latest loss is not finite or > factor * initial_loss.
+
+    losses: the losses so far, shape (T,) with T >= 1 (the latest one last). initial_loss:
+    the loss the run started from (default losses[0]). Comparing with the *initial* loss,
+    not the previous or the smallest one, keeps ordinary noise after a good drop from
+    stopping a healthy run. Returns a bool.
+    """
+    losses = as_array("losses", losses).astype(np.float64)
+    require_ndim("losses", losses, 1)
+    if losses.shape[0] == 0:
+        raise ValueError("losses must hold at least one value, got none")
+    require_positive("factor", factor)
+    if initial_loss is None:
+        initial_loss = losses[0]
+    latest = float(losses[-1])
+    # `nan > x` is False, so the finiteness test must come first and stand alone.
+    return bool(not np.isfinite(latest) or latest > factor * float(initial_loss))

@@ -274,3 +274,67 @@ def plot_update_ratios(update_ratio_history, epochs=None, ax=None):
     ax.set_ylabel("||update|| / ||w|| (log scale)")
     ax.legend(fontsize=8, ncol=2 if len(names) > 6 else 1)
     return ax
+
+
+def plot_accuracy_gaps(runs, axes=None):
+    """Train and validation accuracy per epoch, one panel per run, the gap between them shaded.
+
+    runs: dict panel title -> (train_acc (E,), val_acc (E,)), entry e measured after e epochs.
+    The panels share the y axis; each title ends with the final train - val gap.
+    axes: a sequence of at least len(runs) axes (a new row of subplots when None).
+    Returns the axes used.
+    """
+    if not runs:
+        raise ValueError("runs must hold at least one run, got an empty dict")
+    if axes is None:
+        _, axes = plt.subplots(1, len(runs), figsize=(4.3 * len(runs), 3.6), sharey=True,
+                               squeeze=False, layout="constrained")
+        axes = axes[0]
+    axes = np.asarray(axes, dtype=object).ravel()
+    if axes.shape[0] < len(runs):
+        raise ValueError(f"axes must hold one axes per run ({len(runs)}), got {axes.shape[0]}")
+    for ax, (title, (train_acc, val_acc)) in zip(axes, runs.items()):
+        train_acc, val_acc = _finite_or_nan(train_acc), _finite_or_nan(val_acc)
+        if train_acc.shape != val_acc.shape or train_acc.shape[0] == 0:
+            raise ValueError(f"runs[{title!r}]: train_acc and val_acc must have the same, "
+                             f"non-zero length, got {train_acc.shape[0]} and {val_acc.shape[0]}")
+        epochs = np.arange(train_acc.shape[0])
+        ax.plot(epochs, train_acc, linewidth=1.5, label="train")
+        ax.plot(epochs, val_acc, linewidth=1.5, label="validation")
+        ax.fill_between(epochs, val_acc, train_acc, color="0.5", alpha=0.2, label="gap")
+        gap = train_acc[-1] - val_acc[-1]
+        ax.set_title(f"{title}\nfinal gap {gap:.3f} (train {train_acc[-1]:.3f}, "
+                     f"val {val_acc[-1]:.3f})", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    axes[0].set_ylabel("accuracy")
+    return axes[:len(runs)]
+
+
+def plot_activation_grid_in_ranges(results, value_ranges=None, bins=30, figsize=None):
+    """plot_activation_grid with a fixed x range for some rows and 3-significant-digit titles.
+
+    results: dict row label -> list of layer activations (each (N, H)), as for
+    plot_activation_grid. value_ranges: dict row label -> (low, high) x range for that row
+    (e.g. (0, 1) for a sigmoid, so a narrow spike reads as "all units alike"); rows without an
+    entry keep their data range. Titles give mean and std with 3 significant digits, so
+    exploding (1.6e+04) and vanishing (1.8e-06) layers stay readable.
+    Returns the 2-D array of axes (rows, max layers).
+    """
+    value_ranges = {} if value_ranges is None else dict(value_ranges)
+    unknown = sorted(set(value_ranges) - set(results))
+    if unknown:
+        raise ValueError(f"value_ranges has rows that are not in results: {unknown}")
+    axes = plot_activation_grid(results, bins=bins, figsize=figsize)
+    for row, (label, layers) in zip(axes, results.items()):
+        for layer, (ax, values) in enumerate(zip(row, layers), start=1):
+            values = np.asarray(values, dtype=float)
+            # Keep the extra lines plot_activation_histograms adds (share of exact zeros).
+            extra = ax.get_title().split("\n")[1:]
+            first = f"layer {layer}: mean {values.mean():.3g}, std {values.std():.3g}"
+            ax.set_title("\n".join([first, *extra]), fontsize=9)
+            if label in value_ranges:
+                ax.set_xlim(*value_ranges[label])
+    return axes
