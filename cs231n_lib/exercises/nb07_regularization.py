@@ -1,0 +1,329 @@
+"""Exercises of notebook 07 (regularization): the L2 penalty and inverted dropout.
+
+`l2_penalty` is compared with the reference on random parameter dicts. Dropout is random, so
+`dropout_forward` and `dropout_backward` are graded together by properties of their outputs
+(never by the exact mask): what a kept entry holds, how many are kept, that a seed fixes the
+mask, that test mode is the identity and that backward reuses the forward mask.
+"""
+import math
+
+import numpy as np
+
+from cs231n_lib import layers, losses
+from cs231n_lib.grading import Case, CheckFailure, Exercise, GradingAbort, Mistake, register
+
+NOTEBOOK = "07_regularization"
+
+
+# ----------------------------------------------------------------------------- L2 penalty
+
+def _l2_case(rng):
+    """A parameter dict of a 2-4 layer net (biases non-zero, sometimes batchnorm's gamma/beta)."""
+    num_layers = int(rng.integers(2, 5))
+    dims = [int(d) for d in rng.integers(2, 7, size=num_layers + 1)]
+    with_batchnorm = bool(rng.random() < 0.5)
+    params = {}
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+        params[f"W{i}"] = rng.standard_normal((n_in, n_out)) * rng.uniform(0.1, 2.0)
+        params[f"b{i}"] = rng.standard_normal(n_out) * 0.5
+        if with_batchnorm and i < num_layers:
+            params[f"gamma{i}"] = 1.0 + 0.3 * rng.standard_normal(n_out)
+            params[f"beta{i}"] = 0.3 * rng.standard_normal(n_out)
+    reg = float(10 ** rng.uniform(-2, 0.5))
+    return Case((params, reg))
+
+
+def l2_penalty_on_biases_too(params, reg):
+    penalty = 0.0
+    grads = {}
+    for name, value in params.items():
+        penalty += 0.5 * reg * np.sum(value ** 2)
+        grads[name] = reg * value
+    return penalty, grads
+
+
+def l2_penalty_without_half(params, reg):
+    penalty = 0.0
+    grads = {}
+    for name, value in params.items():
+        if name.startswith("W"):
+            penalty += reg * np.sum(value ** 2)
+            grads[name] = 2 * reg * value
+        else:
+            grads[name] = np.zeros_like(value)
+    return penalty, grads
+
+
+def l2_penalty_norm_not_squared(params, reg):
+    penalty = 0.0
+    grads = {}
+    for name, value in params.items():
+        if name.startswith("W"):
+            penalty += 0.5 * reg * np.linalg.norm(value)
+            grads[name] = reg * value
+        else:
+            grads[name] = np.zeros_like(value)
+    return penalty, grads
+
+
+register(Exercise(
+    name="l2_penalty", notebook=NOTEBOOK, reference=losses.l2_penalty, make_case=_l2_case,
+    output_names=("penalty", "grads"), rtol=1e-9,
+    mistakes=[
+        Mistake("penalty on the biases too",
+                "Weight decay penalizes only the weight matrices (keys starting with 'W'). "
+                "Biases (and batchnorm's gamma/beta) do not multiply the inputs, so shrinking "
+                "them does not make the function smoother; their gradient entries must be "
+                "zeros.", l2_penalty_on_biases_too),
+        Mistake("missing 1/2 in the penalty",
+                "The penalty is reg/2 * sum(W**2): the 1/2 is there so that its gradient is "
+                "simply reg * W. Without it the penalty is twice as large and the gradient "
+                "2 * reg * W.", l2_penalty_without_half),
+        Mistake("norm instead of squared norm",
+                "np.linalg.norm(W) is the square root of sum(W**2). The L2 penalty uses the "
+                "squared norm, sum(W**2), whose gradient is proportional to W.",
+                l2_penalty_norm_not_squared),
+    ],
+))
+
+
+# ----------------------------------------------------------------------------- dropout
+
+def dropout_forward_not_inverted(x, dropout_param):
+    keep_prob = dropout_param["keep_prob"]
+    if dropout_param["mode"] == "test":
+        return x * keep_prob, (dropout_param, None)
+    mask = np.random.default_rng(dropout_param.get("seed")).random(x.shape) < keep_prob
+    return x * mask, (dropout_param, mask)
+
+
+def dropout_backward_new_mask(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "test" or mask is None:
+        return dout
+    keep_prob = dropout_param["keep_prob"]
+    mask = np.random.default_rng().random(dout.shape) < keep_prob
+    return dout * mask / keep_prob
+
+
+def dropout_forward_also_in_test(x, dropout_param):
+    keep_prob = dropout_param["keep_prob"]
+    mask = np.random.default_rng(dropout_param.get("seed")).random(x.shape) < keep_prob
+    return x * mask / keep_prob, (dropout_param, mask)
+
+
+def dropout_forward_keep_as_drop(x, dropout_param):
+    drop_prob = dropout_param["keep_prob"]
+    if dropout_param["mode"] == "test":
+        return x, (dropout_param, None)
+    mask = np.random.default_rng(dropout_param.get("seed")).random(x.shape) >= drop_prob
+    return x * mask / (1 - drop_prob), (dropout_param, mask)
+
+
+NOT_INVERTED = Mistake(
+    "non-inverted dropout",
+    "Inverted dropout divides the kept units by keep_prob during training, so each unit's "
+    "expected value stays the same and test mode can return x unchanged. Multiplying only by "
+    "the mask (and scaling by keep_prob at test time) is the original, non-inverted form.",
+    dropout_forward_not_inverted, replaces=0)
+MASK_REGENERATED = Mistake(
+    "mask regenerated in backward",
+    "dropout_backward must use the mask the forward pass drew (keep it in the cache): a unit "
+    "that was dropped had no effect on the loss, so its gradient is exactly 0, and a kept "
+    "unit's gradient is dout / keep_prob.",
+    dropout_backward_new_mask, replaces=1)
+ACTIVE_IN_TEST = Mistake(
+    "dropout active in test mode",
+    "At test time every unit is used: with mode 'test' dropout_forward must return x "
+    "unchanged (inverted dropout already did the scaling during training).",
+    dropout_forward_also_in_test, replaces=0)
+KEEP_AS_DROP = Mistake(
+    "keep_prob used as the drop probability",
+    "keep_prob is the probability of KEEPING a unit: keep it where a uniform number is below "
+    "keep_prob, and divide the kept units by keep_prob (not by 1 - keep_prob).",
+    dropout_forward_keep_as_drop, replaces=0)
+
+# A fraction measured on n independent units may differ from its probability by this many
+# binomial standard deviations before the check calls it wrong (a false alarm ~1e-9).
+NUM_STD = 6.0
+
+
+def _fail(call, problem, mistake=None):
+    message = f"{call}: {problem}"
+    if mistake is not None:
+        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
+    raise CheckFailure(message)
+
+
+def _run(call, fn, *args):
+    """The student's fn(*args), with a CheckFailure naming the call when it raises."""
+    try:
+        return fn(*args)
+    except (NotImplementedError, GradingAbort):
+        raise
+    except Exception as exc:
+        kind = getattr(exc, "kind", type(exc).__name__)  # errors relayed from a worker keep theirs
+        raise CheckFailure(f"{call} raised {kind}: {exc}") from exc
+
+
+def _as_float_array(call, name, value, shape):
+    try:
+        value = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail(call, f"{name} should be an array of numbers, got {type(value).__name__}")
+    if value.shape != shape:
+        _fail(call, f"{name} has shape {value.shape}, expected {shape} (the shape of the input)")
+    return value
+
+
+def _forward(dropout_forward, x, keep_prob, mode, seed):
+    """(out as a float array, cache, call text) of the student's forward on a copy of x."""
+    call = (f"dropout_forward(x{x.shape}, {{'keep_prob': {keep_prob}, 'mode': {mode!r}, "
+            f"'seed': {seed}}})")
+    x_copy = x.copy()
+    result = _run(call, dropout_forward, x_copy, {"keep_prob": keep_prob, "mode": mode,
+                                                  "seed": seed})
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        _fail(call, "should return a pair (out, cache)")
+    if not np.array_equal(x_copy, x):
+        _fail(call, "changed x in place; return a new array instead")
+    return _as_float_array(call, "out", result[0], x.shape), result[1], call
+
+
+def _close(a, b):
+    return bool(np.allclose(a, b, rtol=1e-6, atol=1e-12))
+
+
+def _check_train_forward(dropout_forward, x, keep_prob, rng):
+    """Kept fraction, values of kept entries, preserved mean, and the seed's effect."""
+    seed = int(rng.integers(2**31))
+    out, _, call = _forward(dropout_forward, x, keep_prob, "train", seed)
+    n = x.size
+    kept = out != 0  # x has no zeros, so a zero in out is a dropped unit
+    fraction = float(kept.mean())
+    tolerance = NUM_STD * math.sqrt(keep_prob * (1 - keep_prob) / n) + 1e-3
+    if fraction == 1.0:
+        _fail(call, "dropped no unit at all in train mode; keep each unit with probability "
+                    "keep_prob")
+    if abs(fraction - (1 - keep_prob)) <= tolerance:
+        _fail(call, f"kept {fraction:.3f} of the units, close to 1 - keep_prob = "
+                    f"{1 - keep_prob:.2f} instead of keep_prob = {keep_prob}", KEEP_AS_DROP)
+    if abs(fraction - keep_prob) > tolerance:
+        _fail(call, f"kept {fraction:.3f} of the units; with keep_prob = {keep_prob} about "
+                    f"{keep_prob} (± {tolerance:.3f}) of them should be kept")
+    ratio = out[kept] / x[kept]
+    if not _close(ratio, 1 / keep_prob):
+        if _close(ratio, 1.0):
+            mistake = NOT_INVERTED
+        elif _close(ratio, 1 / (1 - keep_prob)):
+            mistake = KEEP_AS_DROP
+        else:
+            mistake = None
+        hint = " (multiplied by keep_prob instead of dividing?)" if _close(ratio, keep_prob) else ""
+        _fail(call, f"a kept entry should be x / keep_prob = {1 / keep_prob:.4g} * x, but out / x "
+                    f"ranges from {ratio.min():.4g} to {ratio.max():.4g} on the kept entries{hint}",
+              mistake)
+    # The scaling makes out an unbiased estimate of x: compare the means within a few stds.
+    std_of_mean = math.sqrt(float(np.sum(x * x)) * (1 / keep_prob - 1)) / n
+    if abs(out.mean() - x.mean()) > NUM_STD * std_of_mean + 1e-12:
+        _fail(call, f"mean(out) = {out.mean():.4f} but mean(x) = {x.mean():.4f}: inverted "
+                    f"dropout keeps the expected value of every unit")
+    again, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed)
+    if not np.array_equal(again, out):
+        _fail(call, "two calls with the same seed gave different outputs; draw the mask from "
+                    "np.random.default_rng(dropout_param['seed'])")
+    other, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed + 1)
+    if np.array_equal(other != 0, kept):
+        _fail(call, "calls with different seeds dropped exactly the same units; draw the mask "
+                    "from np.random.default_rng(dropout_param['seed'])")
+    first, _, _ = _forward(dropout_forward, x, keep_prob, "train", None)
+    second, _, call_none = _forward(dropout_forward, x, keep_prob, "train", None)
+    if np.array_equal(first != 0, second != 0):
+        _fail(call_none, "two training passes with seed None dropped exactly the same units; "
+                         "every forward pass must draw a new random mask")
+
+
+def _check_identity_cases(dropout_forward, x, keep_prob):
+    """Test mode and keep_prob = 1 must return x unchanged."""
+    out, _, call = _forward(dropout_forward, x, keep_prob, "test", 1)
+    if not _close(out, x):
+        if np.any(out == 0):
+            mistake = ACTIVE_IN_TEST
+        elif _close(out, x * keep_prob):
+            mistake = NOT_INVERTED
+        else:
+            mistake = None
+        _fail(call, "in test mode every unit is used and nothing is scaled: out must equal x",
+              mistake)
+    out, _, call = _forward(dropout_forward, x, 1.0, "train", 1)
+    if not _close(out, x):
+        _fail(call, "with keep_prob = 1 no unit is dropped and nothing is scaled: out must "
+                    "equal x")
+
+
+def _backward(dropout_backward, dout, cache, forward_call):
+    call = f"dropout_backward(dout{dout.shape}, cache) after {forward_call}"
+    dout_copy = dout.copy()
+    dx = _run(call, dropout_backward, dout_copy, cache)
+    if not np.array_equal(dout_copy, dout):
+        _fail(call, "changed dout in place; return a new array instead")
+    return _as_float_array(call, "dx", dx, dout.shape), call
+
+
+def _check_backward(dropout_forward, dropout_backward, x, keep_prob, rng):
+    """dx = dout * mask / keep_prob with the forward pass's own mask; identity in test mode."""
+    dout = rng.standard_normal(x.shape)
+    # seed None: a backward that draws the mask again gets a different one.
+    out, cache, forward_call = _forward(dropout_forward, x, keep_prob, "train", None)
+    later, _, _ = _forward(dropout_forward, x, keep_prob, "train", None)  # must not interfere
+    dx, call = _backward(dropout_backward, dout, cache, forward_call)
+    kept = out != 0
+    expected = np.where(kept, dout / keep_prob, 0.0)
+    if not _close(dx, expected):
+        nonzero = dx != 0
+        if not np.any(~nonzero):
+            _fail(call, "dx has no zeros, but the gradient of every dropped unit is 0")
+        if np.array_equal(nonzero, kept):
+            ratio = dx[kept] / dout[kept]
+            mistake = KEEP_AS_DROP if _close(ratio, 1 / (1 - keep_prob)) else None
+            _fail(call, f"dx is zero in the right places, but a kept unit's gradient should be "
+                        f"dout / keep_prob = {1 / keep_prob:.4g} * dout; dx / dout ranges from "
+                        f"{ratio.min():.4g} to {ratio.max():.4g}", mistake)
+        if np.array_equal(nonzero, later != 0):
+            _fail(call, "dx used the mask of a LATER forward call, not the one in its cache "
+                        "(is the mask kept in a global variable?)", MASK_REGENERATED)
+        agree = float(np.mean(nonzero == kept))
+        _fail(call, f"the zeros of dx should be exactly where the forward pass dropped units; "
+                    f"they agree on only {agree:.1%} of the entries", MASK_REGENERATED)
+    _, cache, forward_call = _forward(dropout_forward, x, keep_prob, "test", None)
+    dx, call = _backward(dropout_backward, dout, cache, forward_call)
+    if not _close(dx, dout):
+        _fail(call, "in test mode dropout is the identity, so dx must equal dout")
+
+
+def _dropout_input(rng):
+    """Positive x of 2 or 3 dimensions with 10k-25k entries, and keep_prob away from 0.5."""
+    if rng.random() < 0.5:
+        shape = (int(rng.integers(80, 160)), int(rng.integers(120, 160)))
+    else:
+        shape = (int(rng.integers(8, 16)), int(rng.integers(20, 30)), int(rng.integers(60, 80)))
+    x = rng.uniform(0.5, 2.0, size=shape)
+    # Far from 0.5, so that keep_prob and 1 - keep_prob give clearly different kept fractions.
+    low, high = rng.uniform(0.25, 0.4), rng.uniform(0.6, 0.85)
+    keep_prob = round(float(low if rng.random() < 0.5 else high), 2)
+    return x, keep_prob
+
+
+def check_dropout(rng, dropout_forward, dropout_backward):
+    """Grade inverted dropout by the properties of its outputs, on one random input."""
+    x, keep_prob = _dropout_input(rng)
+    _check_train_forward(dropout_forward, x, keep_prob, rng)
+    _check_identity_cases(dropout_forward, x, keep_prob)
+    _check_backward(dropout_forward, dropout_backward, x, keep_prob, rng)
+
+
+register(Exercise(
+    name="dropout", notebook=NOTEBOOK, custom_check=check_dropout,
+    reference_fns=(layers.dropout_forward, layers.dropout_backward),
+    mistakes=[NOT_INVERTED, MASK_REGENERATED, ACTIVE_IN_TEST, KEEP_AS_DROP],
+))
