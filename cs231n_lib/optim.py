@@ -165,3 +165,64 @@ def get_update_rule(name_or_callable):
         return name_or_callable
     require_choice("update rule", name_or_callable, tuple(UPDATE_RULES))
     return UPDATE_RULES[name_or_callable]
+
+
+# ----------------------------------------------------------------------------- toy problems
+
+class OptimizationPath:
+    """What `optimize_function` saw: the visited points, losses, gradients and optimizer states.
+
+    points: (num_steps + 1, *shape) — the start, then the point after each step.
+    values: (num_steps + 1,) — the loss at each point (sum of f's values, so f may be elementwise).
+    gradients: (num_steps, *shape) — the gradient each step used (noise included).
+    configs: list of num_steps snapshots (deep copies) of the config after each step.
+    """
+
+    def __init__(self, points, values, gradients, configs):
+        self.points, self.values, self.gradients, self.configs = points, values, gradients, configs
+
+    def state(self, key):
+        """Optimizer state `key` ('cache', 'velocity', 'm', ...) after each step: (num_steps, *shape)."""
+        return np.array([config[key] for config in self.configs])
+
+
+def optimize_function(f, start, update_rule, config=None, num_steps=50, grad_noise_std=0.0,
+                      rng=None):
+    """Run an update rule on a toy loss f, e.g. `data.bowl` or `data.saddle`; returns an OptimizationPath.
+
+    f: point (*shape) -> (value, gradient (*shape)); values are summed into one loss.
+    start: the first point (*shape). update_rule: a name or a rule (see `get_update_rule`).
+    config: the rule's hyperparameters; the caller's dict is not changed.
+    grad_noise_std: std of Gaussian noise added to every gradient (a stand-in for mini-batch
+    noise); needs `rng`, a numpy Generator (or a seed).
+    The run stops early (shorter arrays) when the point stops being finite.
+    """
+    import copy  # local: keeps the module's import light
+
+    rule = get_update_rule(update_rule)
+    if not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
+        raise ValueError(f"num_steps must be an int >= 0, got {num_steps!r}")
+    if grad_noise_std < 0 or not np.isfinite(grad_noise_std):
+        raise ValueError(f"grad_noise_std must be a finite number >= 0, got {grad_noise_std!r}")
+    if grad_noise_std > 0:
+        if rng is None:
+            raise ValueError("grad_noise_std > 0 needs rng (a numpy Generator or a seed)")
+        rng = np.random.default_rng(rng)
+    w = np.array(start, dtype=np.float64)
+    config = copy.deepcopy(config) if config is not None else {}
+    points, values, gradients, configs = [w], [], [], []
+    for _ in range(num_steps):
+        value, dw = f(w)
+        values.append(float(np.sum(value)))
+        dw = np.asarray(dw, dtype=np.float64)
+        if grad_noise_std > 0:
+            dw = dw + grad_noise_std * rng.standard_normal(dw.shape)
+        w, config = rule(w, dw, config)
+        points.append(w)
+        gradients.append(dw)
+        configs.append(copy.deepcopy(config))
+        if not np.all(np.isfinite(w)):
+            break
+    values.append(float(np.sum(f(w)[0])))
+    return OptimizationPath(np.array(points), np.array(values),
+                            np.array(gradients).reshape((len(gradients),) + w.shape), configs)
