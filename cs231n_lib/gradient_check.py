@@ -217,3 +217,149 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5, seed=0):
         numeric = (float(f_plus) - float(f_minus)) / (2 * h)
         errors[k] = rel_error(analytic_grad[index], numeric)
     return errors
+
+
+def grad_check_report(analytic_grad, numeric_grad):
+    """The checker of notebook 01 as plain values: (max_rel_error, worst_index, band).
+
+    analytic_grad, numeric_grad: arrays of the same shape. Returns the largest elementwise
+    relative error |a - n| / max(|a|, |n|) (0 where both are 0; a float), its index (a tuple of
+    ints, one per axis) and its band (one of ERROR_BANDS).
+    """
+    errors = _elementwise_rel_error(analytic_grad, numeric_grad)
+    if errors.size == 0:
+        return 0.0, (), error_band(0.0)
+    # argmax would stop at the first nan anyway; make that explicit: nan is the worst error.
+    flat_worst = int(np.argmax(np.where(np.isnan(errors), np.inf, errors)))
+    worst_index = tuple(int(i) for i in np.unravel_index(flat_worst, errors.shape))
+    max_error = float(errors[worst_index])
+    return max_error, worst_index, error_band(max_error)
+
+
+# Reading of the norm-form error of norm_rel_error (G11), from best to worst.
+NORM_ERROR_VERDICTS = ("great", "look again", "bug")
+_NORM_GREAT_BELOW = 1e-7
+_NORM_BUG_ABOVE = 1e-3
+
+
+def norm_error_verdict(err):
+    """Read a norm-form relative error: 'great' below 1e-7, 'bug' above 1e-3, else 'look again'."""
+    err = float(err)
+    if not err <= _NORM_BUG_ABOVE:  # also catches nan
+        return "bug"
+    if err < _NORM_GREAT_BELOW:
+        return "great"
+    return "look again"
+
+
+# ----------------------------------------------------------------- batch normalization (nb06)
+
+BATCHNORM_GRAD_NAMES = ("dx", "dgamma", "dbeta")
+
+
+@dataclass
+class BatchnormGradCheck:
+    """Analytic vs centered numerical gradients of a batchnorm layer in train mode.
+
+    analytic, numeric: dicts with 'dx' (N, D), 'dgamma' (D,) and 'dbeta' (D,);
+    rel_errors: the largest elementwise relative error of each; norm_errors: the norm form
+    (norm_rel_error, G11) of each, robust to entries that are nearly 0 (dx sums to 0 over the
+    batch, so some of its entries are tiny); warnings: list[str].
+    """
+
+    analytic: dict = field(repr=False)
+    numeric: dict = field(repr=False)
+    rel_errors: dict
+    norm_errors: dict
+    warnings: list = field(default_factory=list)
+
+    @property
+    def max_rel_error(self):
+        return max(self.rel_errors.values())
+
+    @property
+    def band(self):
+        return error_band(self.max_rel_error)
+
+    @property
+    def max_norm_error(self):
+        return max(self.norm_errors.values())
+
+    def __str__(self):
+        errors = ", ".join(f"{name} {err:.2e}" for name, err in self.rel_errors.items())
+        norms = ", ".join(f"{name} {err:.2e}" for name, err in self.norm_errors.items())
+        text = (f"max elementwise relative errors: {errors} ({self.band})\n"
+                f"norm-form relative errors: {norms}")
+        return "\n".join([text] + [f"warning: {w}" for w in self.warnings])
+
+
+def require_batch_of_several(x, purpose="a batchnorm gradient check"):
+    """Raise unless x (N, D) holds at least two examples; a batch of one makes the check vacuous.
+
+    With N = 1 every feature equals its own batch mean: x_hat = 0, the output is beta whatever x
+    and gamma are, and the true dx and dgamma are 0 — so a backward pass returning zeros would pass.
+    """
+    x = as_array("x", x)
+    if x.ndim != 2:
+        raise ValueError(f"{purpose} needs x of shape (N, D), got shape {x.shape}")
+    if x.shape[0] < 2:
+        raise ValueError(
+            f"{purpose} needs a batch of at least 2 examples, got x of shape {x.shape}: with a "
+            "batch of one every feature equals its batch mean, so x_hat = 0, out = beta whatever "
+            "x and gamma are, and the true dx and dgamma are 0 — a backward pass returning zeros "
+            "would pass (use N >= 3)")
+    return x
+
+
+def batchnorm_grad_check(forward, backward, x, gamma, beta, dout, bn_param=None, h=1e-5):
+    """Gradient check of a batchnorm forward/backward pair in train mode.
+
+    forward(x, gamma, beta, bn_param) -> (out, cache) and backward(dout, cache) ->
+    (dx, dgamma, dbeta) are the pair under test (e.g. a student's own, whatever its cache).
+    x: (N, D) float with N >= 2 (a batch of one raises ValueError, see
+    require_batch_of_several); gamma, beta: (D,); dout: (N, D), the upstream gradient.
+    bn_param: extra keys such as 'eps'; mode is always 'train' and every forward call gets a
+    fresh copy, so running averages never leak between calls. Inputs are not modified.
+    Returns a BatchnormGradCheck (analytic vs numerical dx, dgamma, dbeta).
+    """
+    import copy  # local: keeps the module's imports as they were
+
+    x = require_batch_of_several(np.array(x, copy=True))
+    gamma, beta = np.array(gamma, copy=True), np.array(beta, copy=True)
+    for name, array in (("x", x), ("gamma", gamma), ("beta", beta)):
+        _require_float_array(name, array)
+    num_features = x.shape[1]
+    if gamma.shape != (num_features,) or beta.shape != (num_features,):
+        raise ValueError(f"gamma and beta must have shape ({num_features},) to match x {x.shape}, "
+                         f"got {gamma.shape} and {beta.shape}")
+    dout = as_array("dout", dout)
+    require_same_shape("dout", dout, "x", x)
+    params = dict(bn_param or {})
+    if params.setdefault("mode", "train") != "train":
+        raise ValueError(f"batchnorm_grad_check checks train mode only, got mode {params['mode']!r}")
+
+    def out_of(x_, gamma_, beta_):
+        return forward(x_, gamma_, beta_, copy.deepcopy(params))[0]
+
+    _, cache = forward(x.copy(), gamma.copy(), beta.copy(), copy.deepcopy(params))
+    grads = backward(dout.copy(), cache)
+    if not isinstance(grads, (tuple, list)) or len(grads) != 3:
+        raise ValueError("backward must return a tuple (dx, dgamma, dbeta)")
+    analytic = {name: np.asarray(g) for name, g in zip(BATCHNORM_GRAD_NAMES, grads)}
+    for name, like in zip(BATCHNORM_GRAD_NAMES, (x, gamma, beta)):
+        if analytic[name].shape != like.shape:
+            raise ValueError(f"backward returned {name} of shape {analytic[name].shape}, "
+                             f"expected {like.shape}")
+    numeric = {
+        "dx": eval_numerical_gradient_array(lambda v: out_of(v, gamma, beta), x, dout, h),
+        "dgamma": eval_numerical_gradient_array(lambda v: out_of(x, v, beta), gamma, dout, h),
+        "dbeta": eval_numerical_gradient_array(lambda v: out_of(x, gamma, v), beta, dout, h),
+    }
+    rel_errors = {name: rel_error(analytic[name], numeric[name]) for name in BATCHNORM_GRAD_NAMES}
+    norm_errors = {name: norm_rel_error(analytic[name], numeric[name])
+                   for name in BATCHNORM_GRAD_NAMES}
+    warnings = _dtype_warnings(x, analytic["dx"])
+    if x.shape[0] == 2:
+        warnings.append("with N = 2 every x_hat is about +-1 whatever x is, so dx is nearly 0 "
+                        "and the check says little about it; use N >= 3")
+    return BatchnormGradCheck(analytic, numeric, rel_errors, norm_errors, warnings)

@@ -48,8 +48,12 @@ def _function_ref(fn):
     return {"t": "fn", "ref": f"{module}:{name}", "args": None, "kwargs": None}
 
 
-def encode(value, depth=0):
-    """Turn a plain value into a JSON-able tree (arrays as base64 .npy)."""
+def encode(value, depth=0, drop_functions=False):
+    """Turn a plain value into a JSON-able tree (arrays as base64 .npy).
+
+    drop_functions: send functions as None (the worker uses this for the arguments it returns,
+    so the grader never resolves a function name chosen by student code).
+    """
     if depth > MAX_DEPTH:
         raise BridgeError("value is nested too deeply")
     if value is None or isinstance(value, (bool, str)):
@@ -65,17 +69,18 @@ def encode(value, depth=0):
     if isinstance(value, np.bool_):
         return {"t": "v", "v": bool(value)}
     if isinstance(value, (list, tuple)):
-        return {"t": type(value).__name__, "v": [encode(v, depth + 1) for v in value]}
+        return {"t": type(value).__name__,
+                "v": [encode(v, depth + 1, drop_functions) for v in value]}
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise BridgeError("dict keys must be strings")
-        return {"t": "dict", "v": {k: encode(v, depth + 1) for k, v in value.items()}}
+        return {"t": "dict", "v": {k: encode(v, depth + 1, drop_functions) for k, v in value.items()}}
     if isinstance(value, np.random.Generator):
         # Sent as its state; the grader copies the state back after the call, so a student's
         # function consumes random numbers from the grader's generator as it would in-process.
         return {"t": "rng", "v": encode(value.bit_generator.state, depth + 1)}
     if callable(value):
-        return _function_ref(value)
+        return {"t": "v", "v": None} if drop_functions else _function_ref(value)
     raise BridgeError(f"cannot send a value of type {type(value).__name__}")
 
 

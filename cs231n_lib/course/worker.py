@@ -75,9 +75,9 @@ def _call(message, namespace, bridge):
     if not result["ok"]:
         return result
     try:
-        result["value"] = bridge.encode(result.pop("value"))
-        result["args_after"] = bridge.encode(args)
-        result["kwargs_after"] = bridge.encode(kwargs)
+        result["value"] = bridge.encode(result.pop("value"), drop_functions=True)
+        result["args_after"] = bridge.encode(args, drop_functions=True)
+        result["kwargs_after"] = bridge.encode(kwargs, drop_functions=True)
     except bridge.BridgeError as exc:
         return {"ok": False, "error": "ReturnTypeError",
                 "message": f"{message['fn']} returned something that is not plain data: {exc}"}
