@@ -56,6 +56,8 @@ def render_feedback(result, submission_nb, test_cell_ids):
             cells.append(f"<pre class=code>{html.escape(_text(cell))}</pre>{_outputs_html(cell)}")
         else:
             cells.append(f"<div class=md>{html.escape(_text(cell))}</div>")
+    auto = [c for c in result.cells if c.status != "manual"]
+    written = sum(c.max_points for c in result.cells if c.status == "manual")
     status = "" if result.graded else f"<p class=bad>This notebook could not be graded: {html.escape(result.error)}</p>"
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(result.student)} — {html.escape(result.notebook)}</title>
@@ -64,8 +66,9 @@ td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} table{{border-coll
 .code{{background:#f6f8fa;padding:6px}} .out{{padding:6px}} .md{{white-space:pre-wrap;padding:6px}}
 .test{{background:#fff8c5;padding:6px}} .bad{{color:#cf222e}} img{{max-width:100%}}</style></head>
 <body><h1>{html.escape(result.assignment)} / {html.escape(result.notebook)}</h1>
-<p>Student: <b>{html.escape(result.student)}</b> — automatic score <b>{result.score:g} / {result.max_score:g}</b>
-(written answers are graded by your instructor)</p>{status}
+<p>Student: <b>{html.escape(result.student)}</b> — automatic score
+<b>{sum(c.points for c in auto):g} / {sum(c.max_points for c in auto):g}</b>
+(+ {written:g} points of written answers, graded by your instructor)</p>{status}
 <table><tr><th>graded cell</th><th>points</th><th>result</th><th>message</th></tr>{rows}</table>
 {f"<h2>Notes</h2><ul>{problems}</ul>" if problems else ""}
 <h2>Your notebook</h2>{''.join(cells)}</body></html>

@@ -186,8 +186,11 @@ class LibraryCopy:
         import cs231n_lib
         self.dir = Path(tempfile.mkdtemp(prefix="course-lib-"))
         package = self.dir / "cs231n_lib"
-        shutil.copytree(Path(cs231n_lib.__file__).parent, package,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        source = Path(cs231n_lib.__file__).parent
+        shutil.copytree(source, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        # The embedded datasets sit beside the package (data/), where cs231n_lib.data looks.
+        shutil.copytree(source.parent / "data", self.dir / "data",
+                        ignore=shutil.ignore_patterns("*.py", "*.md"), dirs_exist_ok=True)
         by_module = {}
         for module, name in tripwires:
             by_module.setdefault(module, set()).add(name)
