@@ -1,0 +1,86 @@
+"""Checks specific to the exercises of notebook 01 (gradient checking)."""
+import json
+
+import numpy as np
+import pytest
+
+from cs231n_lib import grading
+from cs231n_lib.course import paths
+from cs231n_lib.exercises import nb01_gradient_checking as nb01
+from cs231n_lib.gradient_check import eval_numerical_gradient, rel_error
+
+
+def arithmetic_restore_gradient(f, x, h=1e-5):
+    """A correct student version that restores x by arithmetic instead of saving it."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        f_plus = f(x)
+        x[i] -= 2 * h
+        f_minus = f(x)
+        x[i] += h
+        grad[i] = (f_plus - f_minus) / 2 / h
+    return grad
+
+
+def vectorized_report(analytic_grad, numeric_grad):
+    """A correct checker written differently from the reference (errstate + nan_to_num)."""
+    with np.errstate(invalid="ignore"):
+        errors = np.abs(analytic_grad - numeric_grad) / np.maximum(abs(analytic_grad),
+                                                                   abs(numeric_grad))
+    errors = np.nan_to_num(errors, nan=0.0)
+    worst = np.unravel_index(errors.argmax(), errors.shape)
+    err = errors[worst]
+    band = ("wrong" if err > 1e-2 else "uncomfortable" if err > 1e-4
+            else "ok only with kinks" if err >= 1e-7 else "good")
+    return err, worst, band
+
+
+@pytest.mark.parametrize("name,fn", [("eval_numerical_gradient", arithmetic_restore_gradient),
+                                     ("grad_check_report", vectorized_report)])
+def test_correct_variants_pass_many_cases(name, fn):
+    # Not flagged for a last-bit change of x, nor for another correct formulation.
+    grading.check(name, fn, seeds=range(60))
+
+
+def test_reference_numerical_gradient_is_accurate_on_the_test_function():
+    case = grading.get_exercise("eval_numerical_gradient").make_case(np.random.default_rng(0))
+    f, x = case.args
+    exact = nb01.smooth_test_gradient(x, f.keywords["c"], f.keywords["v"])
+    assert rel_error(eval_numerical_gradient(f, x, **case.kwargs), exact) < 1e-8
+
+
+def test_grad_check_visible_cases_cover_several_bands():
+    exercise = grading.get_exercise("grad_check_report")
+    bands = {exercise.reference(*case.args, **case.kwargs)[2]
+             for _, case in exercise.cases(exercise.visible_seeds)}
+    assert len(bands) >= 3
+
+
+def test_two_layer_reference_passes_a_gradient_check():
+    case = nb01._two_layer_case(np.random.default_rng(3))
+    params, X, y = case.args
+    _, grads = nb01.two_layer_net_loss(params, X, y, **case.kwargs)
+    for name, value in params.items():
+        numeric = eval_numerical_gradient(
+            lambda _: nb01.two_layer_net_loss(params, X, y, **case.kwargs)[0], value)
+        assert rel_error(grads[name], numeric) < 1e-6, name
+
+
+def test_planted_bug_only_breaks_the_first_layer():
+    case = nb01._two_layer_case(np.random.default_rng(4))
+    loss, grads = nb01.two_layer_net_loss(*case.args, **case.kwargs)
+    bad_loss, bad_grads = nb01.buggy_two_layer_net_loss(*case.args, **case.kwargs)
+    assert bad_loss == pytest.approx(loss, rel=1e-12)
+    for name in ("W2", "b2"):
+        assert rel_error(bad_grads[name], grads[name]) < 1e-10
+    for name in ("W1", "b1"):
+        assert rel_error(bad_grads[name], grads[name]) > 1e-2
+
+
+def test_notebook_shows_the_registry_version_of_the_buggy_net():
+    nb = json.loads((paths.SOLUTIONS / "01_gradient_checking" / "gradient_checking.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if c.get("id") == "buggy_net")
+    source = "".join(cell["source"])
+    assert "dhidden * (hidden >= 0)" in source
+    assert cell["metadata"]["nbgrader"]["locked"]
