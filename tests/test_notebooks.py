@@ -63,15 +63,8 @@ def _mistake_submissions(assignment, solution_nb):
         for ex in exercises:
             if k >= len(ex.mistakes):
                 continue
-            mistake = ex.mistakes[k]
-            cell = variants.find_cell(nb, ex.answer_cell)
-            if callable(mistake.implementation):
-                # A later def in the same cell wins: the rest of the cell stays correct.
-                name = ex.function_names[mistake.replaces]
-                cell["source"] += "\n\n\n" + variants.implementation_source(mistake.implementation, name)
-            else:
-                cell["source"] = mistake.implementation
-            targets[ex.test_cell] = mistake.label
+            variants.plant_mistake(nb, ex, ex.mistakes[k])
+            targets[ex.test_cell] = ex.mistakes[k].label
         submissions[f"mistakes{k + 1}"] = (nb, targets)
     return submissions
 

@@ -60,13 +60,7 @@ def _lose(source, *test_cells):
 def _mistakes(assignment, source):
     nb, lost = variants.without_outputs(source), []
     for ex in _exercises(assignment):
-        mistake = ex.mistakes[0]
-        cell = variants.find_cell(nb, ex.answer_cell)
-        if callable(mistake.implementation):
-            name = ex.function_names[mistake.replaces]
-            cell["source"] += "\n\n\n" + variants.implementation_source(mistake.implementation, name)
-        else:
-            cell["source"] = mistake.implementation
+        variants.plant_mistake(nb, ex, ex.mistakes[0])
         lost.append(ex.test_cell)
     return nb, _lose(source, *lost)
 

@@ -56,3 +56,17 @@ def implementation_source(fn, name):
     if count != 1:
         raise ValueError(f"could not find 'def {fn.__name__}(' in its source")
     return source
+
+
+def plant_mistake(nb, exercise, mistake):
+    """Put a known mistake into the exercise's answer cell of `nb` (in place).
+
+    A callable mistake is appended as a later `def` of the same name, which wins, so the rest
+    of the cell (other functions it defines) stays correct; a string replaces the whole cell.
+    """
+    cell = find_cell(nb, exercise.answer_cell)
+    if callable(mistake.implementation):
+        name = exercise.function_names[mistake.replaces]
+        cell["source"] += "\n\n\n" + implementation_source(mistake.implementation, name)
+    else:
+        cell["source"] = mistake.implementation
