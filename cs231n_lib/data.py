@@ -323,3 +323,25 @@ def sharp_and_flat(x, shift=0.0):
     value = 0.02 * (z - 3) ** 2 - sharp - flat
     grad = 0.04 * (z - 3) + sharp * z / 0.1 ** 2 + flat * (z - 3)
     return value, grad
+
+
+# ----------------------------------------------------------------------------- validation split
+
+def split_validation(X, y, val_fraction, rng):
+    """Shuffle, then hold out round(val_fraction * N) examples: X_train, y_train, X_val, y_val.
+
+    X (N, ...), y (N,); rng a numpy.random.Generator (or an int seed). The two parts are
+    disjoint and together hold every example once, rows of X still paired with their labels.
+    """
+    X, y = _check_examples(X, y)
+    rng = _as_generator(rng)
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction!r}")
+    num = X.shape[0]
+    num_val = round(num * val_fraction)
+    if not 0 < num_val < num:
+        raise ValueError(f"{num} examples with val_fraction {val_fraction} leave "
+                         f"{num - num_val} for training and {num_val} for validation; "
+                         "both must be non-empty")
+    (X_train, y_train), (X_val, y_val) = _shuffled_splits(X, y, (num - num_val, num_val), rng)
+    return X_train, y_train, X_val, y_val

@@ -338,3 +338,93 @@ def plot_activation_grid_in_ranges(results, value_ranges=None, bins=30, figsize=
             if label in value_ranges:
                 ax.set_xlim(*value_ranges[label])
     return axes
+
+
+def plot_grid_vs_random(layouts, objective, xlim, ylim, labels=("x", "y"), resolution=200):
+    """Search layouts side by side on log axes, over the objective's map, with its x marginal on top.
+
+    layouts: dict title -> points (N, 2) of hyperparameter values. objective: function
+    points (M, 2) -> scores (M,) (higher is better), drawn as a colour map. xlim, ylim: the
+    (low, high) values of the searched box. The top panel of each layout shows the score
+    averaged over y as a function of x, with a mark at every distinct x value the layout tries
+    and a star at the best of them. Returns the figure.
+    """
+    if not layouts:
+        raise ValueError("layouts must hold at least one layout, got none")
+    xs = np.logspace(np.log10(xlim[0]), np.log10(xlim[1]), resolution)
+    ys = np.logspace(np.log10(ylim[0]), np.log10(ylim[1]), resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    scores = np.asarray(objective(np.stack([gx.ravel(), gy.ravel()], axis=1)), dtype=float)
+    scores = scores.reshape(gx.shape)
+    marginal = scores.mean(axis=0)
+    fig = plt.figure(figsize=(5.2 * len(layouts), 5.6), layout="constrained")
+    grid = fig.add_gridspec(2, len(layouts), height_ratios=[1, 2.6])
+    for column, (title, points) in enumerate(layouts.items()):
+        points = as_array(f"layouts[{title!r}]", points).astype(float)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"layouts[{title!r}] must have shape (N, 2), got {points.shape}")
+        top = fig.add_subplot(grid[0, column])
+        main = fig.add_subplot(grid[1, column], sharex=top)
+        tried = np.unique(points[:, 0])
+        tried_scores = np.interp(np.log10(tried), np.log10(xs), marginal)
+        top.plot(xs, marginal, color="k", linewidth=1.2, label="score averaged over y")
+        top.plot(tried, tried_scores, "o", color="tab:blue", markersize=5,
+                 label=f"{tried.size} distinct x values tried")
+        best = int(np.argmax(tried_scores))
+        top.plot(tried[best], tried_scores[best], "*", color="red", markersize=14,
+                 label=f"best x tried (score {tried_scores[best]:.2f})")
+        top.set_ylabel("score")
+        top.set_title(title)
+        top.legend(fontsize=7, loc="upper left")
+        top.tick_params(labelbottom=False)
+        image = main.pcolormesh(gx, gy, scores, cmap="Greens", shading="auto")
+        main.scatter(points[:, 0], points[:, 1], s=45, color="tab:blue", edgecolors="k",
+                     linewidths=0.5, zorder=3, clip_on=False, label=f"{points.shape[0]} trials")
+        main.set_xscale("log")
+        main.set_yscale("log")
+        main.set_xlim(*xlim)
+        main.set_ylim(*ylim)
+        main.set_xlabel(f"{labels[0]} (log scale)")
+        main.set_ylabel(f"{labels[1]} (log scale)")
+        main.legend(fontsize=8, loc="upper right")
+    fig.colorbar(image, ax=fig.axes, label="score", shrink=0.6)
+    return fig
+
+
+def plot_search_ranges(spaces, x="learning_rate", y="reg", ax=None, labels=None):
+    """Outline the log10 box of each search space (dict name -> ('log', low, high)) on log axes.
+
+    spaces: list of spaces, e.g. the stage spaces of search.coarse_to_fine; labels: one legend
+    label per space (default 'stage 0 range', ...). Returns the axes.
+    """
+    from matplotlib.patches import Rectangle
+    if len(spaces) == 0:
+        raise ValueError("spaces must hold at least one search space, got none")
+    ax = _new_ax(ax)
+    labels = [f"stage {i} range" for i in range(len(spaces))] if labels is None else labels
+    styles = ("-", "--", ":", "-.")
+    corners = []
+    for i, (space, label) in enumerate(zip(spaces, labels)):
+        for name in (x, y):
+            if name not in space or space[name][0] != "log":
+                raise ValueError(f"space {i} needs a ('log', low, high) entry for {name!r}, "
+                                 f"got {space.get(name)!r}")
+        (_, x_low, x_high), (_, y_low, y_high) = space[x], space[y]
+        box = Rectangle((10.0 ** x_low, 10.0 ** y_low), 10.0 ** x_high - 10.0 ** x_low,
+                        10.0 ** y_high - 10.0 ** y_low, fill=False, edgecolor="k",
+                        linewidth=1.3, linestyle=styles[i % len(styles)], label=label)
+        ax.add_patch(box)
+        corners.append((x_low, x_high, y_low, y_high))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    # Patches do not always enter autoscaling on log axes: make every box visible, with room.
+    corners = np.array(corners)
+    x_low, x_high = corners[:, 0].min(), corners[:, 1].max()
+    y_low, y_high = corners[:, 2].min(), corners[:, 3].max()
+    x_pad, y_pad = 0.04 * (x_high - x_low), 0.04 * (y_high - y_low)
+    left, right = ax.get_xlim()
+    ax.set_xlim(min(left, 10.0 ** (x_low - x_pad)), max(right, 10.0 ** (x_high + x_pad)))
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(min(bottom, 10.0 ** (y_low - y_pad)), max(top, 10.0 ** (y_high + y_pad)))
+    ax.legend(fontsize=8)
+    return ax

@@ -263,3 +263,184 @@ def edge_of_range_warning(trials_or_params, space, margin=0.1):
             warnings.append(f"best {name}={params[name]:.3g} lies in the highest {margin:.0%} of "
                             f"its range {bounds}; widen the range upward (raise the high end)")
     return warnings
+
+
+# ----------------------------------------------------------------------------- notebook 08
+# Array-based building blocks (the exercises of notebook 08) and helpers for its experiments.
+
+def _exponent_bounds(low_exps, high_exps):
+    """low_exps, high_exps as float arrays (D,) with low < high everywhere."""
+    low = np.atleast_1d(np.asarray(low_exps, dtype=np.float64))
+    high = np.atleast_1d(np.asarray(high_exps, dtype=np.float64))
+    if low.ndim != 1 or low.shape != high.shape or low.size == 0:
+        raise ValueError(f"low_exps and high_exps must be 1-D of the same non-zero length, "
+                         f"got shapes {low.shape} and {high.shape}")
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low < high)):
+        raise ValueError(f"every range needs finite low < high, got low_exps {low.tolist()} "
+                         f"and high_exps {high.tolist()}")
+    return low, high
+
+
+def points_per_axis(budget, num_dims):
+    """The largest k with k**num_dims <= budget: a full grid's values per hyperparameter."""
+    _require_count("budget", budget)
+    _require_count("num_dims", num_dims)
+    k = max(int(round(budget ** (1.0 / num_dims))), 1)
+    while k ** num_dims > budget:  # float roots can land just above or below an integer
+        k -= 1
+    while (k + 1) ** num_dims <= budget:
+        k += 1
+    return k
+
+
+def grid_points(low_exps, high_exps, budget):
+    """A full grid in log space that fits the budget: values of shape (k**D, D).
+
+    low_exps, high_exps: (D,) log10 bounds of the D hyperparameters. k = points_per_axis(budget, D)
+    values per hyperparameter, 10**linspace(low, high, k) (both ends included); every
+    combination once, rows in itertools.product order (the last hyperparameter varies fastest).
+    """
+    low, high = _exponent_bounds(low_exps, high_exps)
+    k = points_per_axis(budget, low.size)
+    axes = [10.0 ** np.linspace(lo, hi, k) for lo, hi in zip(low, high)]
+    return np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, low.size)
+
+
+def random_points(low_exps, high_exps, budget, rng):
+    """`budget` random points, every coordinate log-uniform in its range: values (budget, D).
+
+    low_exps, high_exps: (D,) log10 bounds. Each coordinate of each point is drawn on its own,
+    10**uniform(low, high), so every hyperparameter gets `budget` different values.
+    rng: numpy.random.Generator.
+    """
+    low, high = _exponent_bounds(low_exps, high_exps)
+    _require_count("budget", budget)
+    return 10.0 ** rng.uniform(low, high, size=(budget, low.size))
+
+
+def narrow_range(trials, param, keep_top, half_width):
+    """New log10 range (low_exp, high_exp) centred on the best trials, for a finer search.
+
+    trials: list of trial dicts {'params': {name: value}, 'score': float, 'status': str};
+    only trials with status 'ok' count. The centre is the mean of log10(params[param]) over the
+    `keep_top` highest-scoring trials (the log of their geometric mean); the new range reaches
+    `half_width` decades either side of it.
+    """
+    _require_count("keep_top", keep_top)
+    require_positive("half_width", half_width)
+    ok = [t for t in trials if t["status"] == "ok"]
+    if not ok:
+        raise ValueError("cannot narrow the range: no trial has status 'ok'")
+    top = sorted(ok, key=lambda t: t["score"], reverse=True)[:keep_top]
+    centre = float(np.mean([math.log10(t["params"][param]) for t in top]))
+    return centre - half_width, centre + half_width
+
+
+def edge_warning(best_value, low_exp, high_exp, margin=0.1):
+    """'low' or 'high' when best_value lies in the outer `margin` of its log10 range, else None.
+
+    The position is measured on the log10 axis as a fraction of the range:
+    (log10(best_value) - low_exp) / (high_exp - low_exp); below margin -> 'low' (widen the
+    range downward), above 1 - margin -> 'high' (widen it upward). Same rule as
+    edge_of_range_warning for one 'log' hyperparameter.
+    """
+    _require_range("edge_warning", low_exp, high_exp)
+    if best_value <= 0:
+        raise ValueError(f"best_value must be > 0 on a log range, got {best_value!r}")
+    position = (math.log10(best_value) - low_exp) / (high_exp - low_exp)
+    if position < margin:
+        return "low"
+    if position > 1 - margin:
+        return "high"
+    return None
+
+
+def variance_explained(exponents, scores, num_bins=4):
+    """Share of the variance of `scores` (N,) explained by binning `exponents` (N,).
+
+    The exponents are cut into `num_bins` bins holding equal numbers of trials; the score's
+    between-bin variance over its total variance (eta squared, in [0, 1]) measures how much
+    that hyperparameter alone decides the outcome. Non-finite scores are left out.
+    """
+    exponents = np.asarray(exponents, dtype=np.float64).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if exponents.shape != scores.shape:
+        raise ValueError(f"exponents and scores must have the same length, "
+                         f"got {exponents.shape[0]} and {scores.shape[0]}")
+    _require_count("num_bins", num_bins)
+    keep = np.isfinite(scores) & np.isfinite(exponents)
+    exponents, scores = exponents[keep], scores[keep]
+    if scores.size < num_bins:
+        raise ValueError(f"need at least num_bins={num_bins} finite scores, got {scores.size}")
+    total = float(np.sum((scores - scores.mean()) ** 2))
+    if total == 0:
+        return 0.0
+    bins = np.array_split(np.argsort(exponents, kind="stable"), num_bins)
+    between = sum(len(b) * (scores[b].mean() - scores.mean()) ** 2 for b in bins)
+    return float(between / total)
+
+
+def lopsided_objective(points, peak_exps, widths=(0.25, 0.25), weights=(1.0, 0.05)):
+    """Synthetic score of 2-D points (N, 2) where the first hyperparameter matters far more.
+
+    points: hyperparameter values (N, 2), looked at in log10. The score is a sum of one
+    Gaussian bump per hyperparameter, centred on peak_exps (2,) with std `widths` (decades)
+    and heights `weights`: with the defaults, the first one decides 95% of the score.
+    Returns scores (N,) in [0, sum(weights)].
+    """
+    exps = np.log10(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    bumps = np.exp(-0.5 * ((exps - np.asarray(peak_exps)) / np.asarray(widths)) ** 2)
+    return bumps @ np.asarray(weights, dtype=np.float64)
+
+
+class ClassifierObjective:
+    """Search objective: train a FullyConnectedNet with the trial's hyperparameters on `data`.
+
+    objective(params, seed, num_epochs=1) -> the best validation accuracy of the run, or nan
+    when the Solver aborted a diverging run (run_trial then marks the trial 'diverged').
+    params: {'learning_rate': float, 'reg': float}. The model is seeded with `seed`, so a
+    trial is reproducible on its own.
+
+    data: dict with X_train, y_train, X_val, y_val (see Solver); extra_sets: optional dict
+    name -> (X, y) measured after training (never used to choose anything by the search).
+    Every call appends a record to `records`: params, seed, num_epochs, val_acc, aborted,
+    iterations_run, iterations_planned, loss_history (the mini-batch losses), accuracy (dict
+    set name -> accuracy, with 'val') and correct (dict set name -> bool array (N,) of
+    correctly classified examples); accuracy and correct stay empty for an aborted run.
+    """
+
+    def __init__(self, data, hidden_dims=(100,), update_rule="sgd_momentum", batch_size=100,
+                 abort_factor=3.0, extra_sets=None, dtype=np.float32):
+        self.data = data
+        self.hidden_dims = list(hidden_dims)
+        self.update_rule = update_rule
+        self.batch_size = batch_size
+        self.abort_factor = abort_factor
+        self.extra_sets = dict(extra_sets or {})
+        self.dtype = dtype
+        self.records = []
+
+    def __call__(self, params, seed, num_epochs=1):
+        from cs231n_lib.models import FullyConnectedNet
+        from cs231n_lib.solver import Solver
+        model = FullyConnectedNet(self.hidden_dims, reg=float(params["reg"]), seed=seed,
+                                  dtype=self.dtype)
+        solver = Solver(model, self.data, update_rule=self.update_rule,
+                        optim_config={"learning_rate": float(params["learning_rate"])},
+                        batch_size=self.batch_size, num_epochs=num_epochs,
+                        num_train_samples=1000, seed=seed, abort_factor=self.abort_factor)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows
+            solver.train()
+        record = {"params": dict(params), "seed": int(seed), "num_epochs": num_epochs,
+                  "aborted": solver.aborted, "iterations_run": len(solver.loss_history),
+                  "iterations_planned": solver.num_iterations,
+                  "loss_history": list(solver.loss_history), "accuracy": {}, "correct": {}}
+        if not solver.aborted:
+            sets = {"val": (self.data["X_val"], self.data["y_val"]), **self.extra_sets}
+            for name, (X, y) in sets.items():
+                correct = model.predict(X) == y
+                record["correct"][name] = correct
+                record["accuracy"][name] = float(correct.mean())
+        record["val_acc"] = float("nan") if solver.aborted else float(solver.best_val_acc)
+        self.records.append(record)
+        return record["val_acc"]
