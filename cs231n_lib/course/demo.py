@@ -68,7 +68,7 @@ def _mistakes(assignment, source):
 def _replace_first_answer(source, assignment, text, append=False):
     nb, ex = variants.without_outputs(source), _first_exercise(assignment)
     cell = variants.find_cell(nb, ex.answer_cell)
-    cell["source"] = (cell["source"] + "\n" + text) if append else text
+    cell["source"] = (variants.source_text(cell) + "\n" + text) if append else text
     return nb, _lose(source, ex.test_cell)
 
 

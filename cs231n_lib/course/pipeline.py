@@ -118,8 +118,10 @@ def format_table(results, expected=None):
     notebooks = sorted({(r.assignment, r.notebook) for r in results})
     students = sorted({r.student for r in results})
     cell = {(r.student, r.assignment, r.notebook): r for r in results}
+    width = 18 if expected is not None else 9
     header = ["student"] + [a[:2] for a, _ in notebooks]
-    lines = ["  ".join(f"{h:>14}" if i else f"{h:<10}" for i, h in enumerate(header))]
+    lines = ["automatic points (written answers are graded by hand)",
+             "  ".join(f"{h:>{width}}" if i else f"{h:<10}" for i, h in enumerate(header))]
     for student in students:
         row = [f"{student:<10}"]
         for a, n in notebooks:
@@ -127,12 +129,13 @@ def format_table(results, expected=None):
             if r is None:
                 text = "-"
             else:
-                text = f"{r.score:g}/{r.max_score:g}" if r.graded else "UNGRADED"
+                auto_max = sum(c.max_points for c in r.cells if c.status != "manual")
+                text = f"{r.score:g}/{auto_max:g}" if r.graded else "UNGRADED"
                 if expected is not None:
                     want = expected.get((student, a, n))
                     mark = "ok" if _meets(r, want) else "MISMATCH"
                     text += f" ({_describe(want)} {mark})"
-            row.append(f"{text:>14}")
+            row.append(f"{text:>{width}}")
         lines.append("  ".join(row))
     return "\n".join(lines)
 
@@ -145,6 +148,7 @@ def _meets(result, want):
 
 def _describe(want):
     return "ungraded" if want == "ungraded" else f"want {want:g}"
+
 
 
 def print_report(report, stream=None):

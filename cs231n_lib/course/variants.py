@@ -14,6 +14,12 @@ def cell_role(cell):
     return cell.get("metadata", {}).get("course", {}).get("role", "")
 
 
+def source_text(cell):
+    """A cell's source as one string (notebook files may store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
 
@@ -67,6 +73,6 @@ def plant_mistake(nb, exercise, mistake):
     cell = find_cell(nb, exercise.answer_cell)
     if callable(mistake.implementation):
         name = exercise.function_names[mistake.replaces]
-        cell["source"] += "\n\n\n" + implementation_source(mistake.implementation, name)
+        cell["source"] = source_text(cell) + "\n\n\n" + implementation_source(mistake.implementation, name)
     else:
         cell["source"] = mistake.implementation
