@@ -101,6 +101,17 @@ class _AssignmentChecks:
                 f"{committed} is out of sync with solutions/: run `python3 -m cs231n_lib.bootstrap release`")
 
     @pytest.mark.slow
+    def test_solution_passes_nbgrader_validate(self, tmp_path):
+        """nbgrader's own validator: every test cell of the solution passes (experiments are
+        removed first; the full solution is executed by nbval)."""
+        from nbgrader.validator import Validator
+        for path in self.solution_files:
+            copy = tmp_path / path.name
+            copy.write_text(json.dumps(variants.without_experiments(_read(path))))
+            results = Validator(ignore_checksums=True).validate(str(copy))
+            assert not results.get("failed") and not results.get("type_changed"), results
+
+    @pytest.mark.slow
     def test_release_runs_with_only_not_implemented_errors(self, tmp_path):
         for path in sorted((paths.NOTEBOOKS / self.assignment).glob("*.ipynb")):
             copy = tmp_path / path.name
