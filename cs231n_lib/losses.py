@@ -32,7 +32,9 @@ def softmax_loss(scores, y):
     correct = shifted[rows, y]
     probs = np.exp(shifted, out=shifted)
     sums = probs.sum(axis=1)
-    loss = float(np.mean(np.log(sums) - correct))
+    terms = np.log(sums) - correct
+    # .sum() / n is what np.mean computes, minus its overhead (mean sums float16 in float32).
+    loss = float(terms.sum() / n if terms.dtype.itemsize >= 4 else np.mean(terms))
     # dscores = (softmax - one_hot) / N, built in the probs buffer.
     probs *= (1.0 / (n * sums))[:, None]
     probs[rows, y] -= 1.0 / n

@@ -1,4 +1,5 @@
 """FullyConnectedNet: an MLP with a choice of activation, init, batchnorm, dropout and L2."""
+import math
 import numbers
 
 import numpy as np
@@ -6,8 +7,9 @@ import numpy as np
 from cs231n_lib._validate import as_array, require_choice
 from cs231n_lib.init import init_std, init_weights
 from cs231n_lib.layers import (
-    affine_backward, affine_forward, affine_param_grads, batchnorm_backward_alt,
-    batchnorm_forward, dropout_backward, dropout_forward, relu_backward, sigmoid_backward,
+    _affine_backward_unchecked, _affine_forward_flat,
+    affine_forward, affine_param_grads, batchnorm_backward_alt,
+    batchnorm_forward, dropout_backward, dropout_forward, sigmoid_backward,
     tanh_backward,
 )
 from cs231n_lib.losses import softmax_loss
@@ -37,13 +39,30 @@ def _tanh_forward_inplace(x):
     return x, x
 
 
-# The model owns every pre-activation array, so it may use in-place forwards; the backward
-# functions (and caches) are those of cs231n_lib.layers.
+def _relu_backward_inplace(dout, cache):
+    """relu_backward that overwrites dout (an intermediate gradient the model owns)."""
+    return np.multiply(dout, cache > 0, out=dout)
+
+
+# The model owns every pre-activation array and every intermediate gradient dh, so it may use
+# in-place functions; the caches are those of cs231n_lib.layers.
 _ACTIVATION_FUNCTIONS = {
-    "relu": (_relu_forward_inplace, relu_backward),
+    "relu": (_relu_forward_inplace, _relu_backward_inplace),
     "sigmoid": (_sigmoid_forward_inplace, sigmoid_backward),
     "tanh": (_tanh_forward_inplace, tanh_backward),
 }
+
+
+def _affine(h, w, b):
+    """Affine layer for the model's (N, D) activations: skips the checks when w and b fit h.
+
+    Anything unusual (parameters replaced by lists or by arrays of the wrong shape) goes
+    through the public affine_forward, which converts or raises its clear ValueError.
+    """
+    if (type(w) is np.ndarray and type(b) is np.ndarray and w.ndim == 2 and b.ndim == 1
+            and w.shape[0] == h.shape[1] and b.shape[0] == w.shape[1]):
+        return _affine_forward_flat(h, w, b)
+    return affine_forward(h, w, b)
 
 
 def _require_dim(name, value):
@@ -126,10 +145,12 @@ class FullyConnectedNet:
     def _as_input(self, X):
         """X as a (N, D) array in the model's dtype (no copy when it already is one)."""
         X = as_array("X", X)
-        if X.ndim < 2 or int(np.prod(X.shape[1:])) != self.input_dim:
+        if X.ndim < 2 or math.prod(X.shape[1:]) != self.input_dim:
             raise ValueError(f"X must have shape (N, {self.input_dim}) (or (N, d1, ..., dk) with "
                              f"d1*...*dk = {self.input_dim}), got {X.shape}")
-        return X.reshape(X.shape[0], self.input_dim).astype(self.dtype, copy=False)
+        if X.ndim != 2:
+            X = X.reshape(X.shape[0], self.input_dim)
+        return X.astype(self.dtype, copy=False)
 
     def _dropout_seed(self, layer):
         """Seed for the dropout mask of hidden layer `layer` in this training pass."""
@@ -150,7 +171,7 @@ class FullyConnectedNet:
         caches = []
         self.last_activations = []
         for i in range(1, self.num_layers):
-            a, affine_cache = affine_forward(h, params[f"W{i}"], params[f"b{i}"])
+            a, affine_cache = _affine(h, params[f"W{i}"], params[f"b{i}"])
             bn_cache = None
             if self.normalization == "batchnorm":
                 a, bn_cache = batchnorm_forward(a, params[f"gamma{i}"], params[f"beta{i}"],
@@ -163,7 +184,7 @@ class FullyConnectedNet:
                 h, dropout_cache = dropout_forward(h, layer_param)
             caches.append((affine_cache, bn_cache, activation_cache, dropout_cache))
         L = self.num_layers
-        scores, affine_cache = affine_forward(h, params[f"W{L}"], params[f"b{L}"])
+        scores, affine_cache = _affine(h, params[f"W{L}"], params[f"b{L}"])
         caches.append(affine_cache)
         return scores, caches
 
@@ -186,7 +207,7 @@ class FullyConnectedNet:
         if L == 1:
             grads["W1"], grads["b1"] = affine_param_grads(dscores, caches[-1])
         else:
-            dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[-1])
+            dh, grads[f"W{L}"], grads[f"b{L}"] = _affine_backward_unchecked(dscores, caches[-1])
         for i in range(L - 1, 0, -1):
             affine_cache, bn_cache, activation_cache, dropout_cache = caches[i - 1]
             if dropout_cache is not None:
@@ -197,7 +218,7 @@ class FullyConnectedNet:
             if i == 1:  # the input needs no gradient: skip the dx matmul
                 grads["W1"], grads["b1"] = affine_param_grads(dh, affine_cache)
             else:
-                dh, grads[f"W{i}"], grads[f"b{i}"] = affine_backward(dh, affine_cache)
+                dh, grads[f"W{i}"], grads[f"b{i}"] = _affine_backward_unchecked(dh, affine_cache)
 
         if reg > 0:
             for i in range(1, L + 1):

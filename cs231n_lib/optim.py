@@ -12,6 +12,8 @@ No rule modifies ``w`` or ``dw``: ``next_w`` is always a new array, and state ar
 ``config`` are replaced rather than updated in place. ``next_w`` has the floating dtype
 of ``w`` (float32 stays float32).
 """
+import math
+
 import numpy as np
 
 from cs231n_lib._validate import require_choice, require_positive, require_same_shape
@@ -40,6 +42,19 @@ def sgd(w, dw, config=None):
 
     config: learning_rate (default 1e-2).
     """
+    if (type(w) is np.ndarray and type(dw) is np.ndarray and w.dtype == dw.dtype
+            and w.dtype.kind == "f" and w.shape == dw.shape and config is not None
+            and "learning_rate" in config):
+        # Fast path for the training loop (float arrays of one dtype): one allocation instead
+        # of two, with the same bits as w - lr * dw (negation and w + (-a) are exact).
+        lr = config["learning_rate"]
+        if not (type(lr) is float and 0.0 < lr < math.inf):  # cheap check for the common case
+            require_positive("learning_rate", lr)
+        next_w = dw * (-lr)
+        next_w += w
+        if next_w.dtype != w.dtype:  # a numpy float64 lr promotes float32: cast back
+            next_w = next_w.astype(w.dtype)
+        return next_w, config
     config = _start(w, dw, config, 1e-2)
     next_w = w - config["learning_rate"] * dw
     return _keep_dtype(w, next_w), config

@@ -201,3 +201,16 @@ def test_shape_mismatch_and_bad_learning_rate_raise():
         optim.sgd(np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="learning_rate"):
         optim.adam(np.ones(3), np.ones(3), {"learning_rate": -1.0})
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lr", [1e-3, np.float64(0.1), np.float32(0.1), 2])
+def test_sgd_fast_path_matches_formula_and_keeps_inputs(dtype, lr):
+    rng = np.random.default_rng(0)
+    w, dw = rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+    w0, dw0 = w.copy(), dw.copy()
+    next_w, _ = optim.sgd(w, dw, {"learning_rate": lr})
+    assert next_w.dtype == dtype and next_w is not w and next_w is not dw
+    np.testing.assert_array_equal(next_w, (w0 - lr * dw0).astype(dtype))
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(dw, dw0)
