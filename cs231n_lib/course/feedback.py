@@ -9,13 +9,10 @@ import html
 import json
 from pathlib import Path
 
+from .variants import source_text
+
 STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not implemented": "#9a6700",
                   "manual": "#57606a"}
-
-
-def _text(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _outputs_html(cell):
@@ -53,9 +50,9 @@ def render_feedback(result, submission_nb, test_cell_ids):
             verdict = f"{graded.status}: {graded.points:g} / {graded.max_points:g}" if graded else "not graded"
             cells.append(f"<div class=test>test cell <b>{html.escape(str(gid))}</b> — {html.escape(verdict)}</div>")
         elif cell.get("cell_type") == "code":
-            cells.append(f"<pre class=code>{html.escape(_text(cell))}</pre>{_outputs_html(cell)}")
+            cells.append(f"<pre class=code>{html.escape(source_text(cell))}</pre>{_outputs_html(cell)}")
         else:
-            cells.append(f"<div class=md>{html.escape(_text(cell))}</div>")
+            cells.append(f"<div class=md>{html.escape(source_text(cell))}</div>")
     auto = [c for c in result.cells if c.status != "manual"]
     written = sum(c.max_points for c in result.cells if c.status == "manual")
     status = "" if result.graded else f"<p class=bad>This notebook could not be graded: {html.escape(result.error)}</p>"

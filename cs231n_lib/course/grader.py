@@ -98,9 +98,6 @@ def parse_submission(text):
     return nb
 
 
-cell_source = source_text
-
-
 def check_calls(test_source):
     """(exercise name, [function names]) of each `check("name", fn, ...)` in a test cell."""
     calls = []
@@ -148,13 +145,13 @@ def build_program(source, submission, full=False):
         key = grade_id(cell) or cell.get("id")
         if key in source_keys:
             last = key
-        elif cell.get("cell_type") == "code" and cell_source(cell).strip():
-            extras.setdefault(last, []).append(Step(key or "?", "student", cell_source(cell)))
+        elif cell.get("cell_type") == "code" and source_text(cell).strip():
+            extras.setdefault(last, []).append(Step(key or "?", "student", source_text(cell)))
     steps = list(extras[None])
     for cell in source["cells"]:
         key, role = grade_id(cell) or cell.get("id"), cell_role(cell)
         if role in ("setup", "code") or (role == "experiment" and full):
-            steps.append(Step(key, role, cell_source(cell)))
+            steps.append(Step(key, role, source_text(cell)))
         elif role == "answer":
             steps.extend(_answer_step(key, index.get(key), problems))
         steps.extend(extras.get(key, []))
@@ -170,7 +167,7 @@ def _answer_step(key, student_cell, problems):
         problems.append(f"answer cell {key!r} was changed to {student_cell.get('cell_type')}: "
                         "graded as not answered")
         return []
-    return [Step(key, "answer", cell_source(student_cell))]
+    return [Step(key, "answer", source_text(student_cell))]
 
 
 # ----------------------------------------------------------------------------- running
@@ -296,7 +293,7 @@ def _copy_back(original, after):
 
 def _grade_test_cell(cell, session, failed_answers, hidden_seeds):
     """Grade one source test cell; returns (status, message)."""
-    calls = check_calls(cell_source(cell))
+    calls = check_calls(source_text(cell))
     if not calls:
         return "failed", "this test cell has no check(...) call the grader can run"
     messages = []
@@ -414,7 +411,7 @@ def _grade_cells(result, source, submission, session, failed_answers, hidden_see
         gid, points = meta["grade_id"], float(meta.get("points", 0))
         if cell_role(cell) == "written" or meta.get("solution"):
             student_cell = index.get(gid)
-            result.written[gid] = cell_source(student_cell) if student_cell else ""
+            result.written[gid] = source_text(student_cell) if student_cell else ""
             result.cells.append(CellResult(gid, 0.0, points, "manual", "graded by the instructor"))
             continue
         status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds)

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from . import paths
+from .variants import source_text
 
 # Text that must never reach students. Solution bodies are caught by comparing with the source.
 FORBIDDEN_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
@@ -35,16 +36,12 @@ def _api(config):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
-def _cell_text(cell):
-    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-
-
 def split_solution_lines(source_nb):
     """(lines inside BEGIN/END SOLUTION or HIDDEN TESTS blocks, all other lines) of a notebook."""
     hidden, public = [], []
     for cell in source_nb["cells"]:
         inside = False
-        for line in _cell_text(cell).splitlines():
+        for line in source_text(cell).splitlines():
             if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line:
                 inside = True
             elif "### END SOLUTION" in line or "### END HIDDEN TESTS" in line:
@@ -59,7 +56,7 @@ def audit_release(release_nb, source_nb, name):
     problems = []
     release_lines = set()
     for cell in release_nb["cells"]:
-        text = _cell_text(cell)
+        text = source_text(cell)
         release_lines.update(line.strip() for line in text.splitlines())
         for marker in FORBIDDEN_MARKERS:
             if marker in text:
