@@ -21,7 +21,6 @@ class NotebookScore:
     max_score: float
     needs_manual_grade: bool
     cells: dict = field(default_factory=dict)
-    error: str = ""
 
 
 class Course:

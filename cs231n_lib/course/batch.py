@@ -4,7 +4,6 @@ Each task is self-contained (source notebook, submission text, limits) so it can
 process; only the caller writes the gradebook, so parallel grading cannot corrupt or lock it.
 """
 import atexit
-import os
 from dataclasses import asdict, dataclass, field
 
 from cs231n_lib import grading
@@ -108,7 +107,3 @@ def _run_on_dask(tasks, address):
 def task_limits(timeout, memory_gb, output_kb):
     return asdict(sandbox.Limits(timeout=timeout, memory_bytes=int(memory_gb * 2**30),
                                  output_cap=int(output_kb * 1024)))
-
-
-def default_jobs():
-    return max(1, (os.cpu_count() or 1))

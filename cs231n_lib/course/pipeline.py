@@ -36,7 +36,6 @@ def max_points(sources):
 class GradeReport:
     results: list = field(default_factory=list)
     unmatched: list = field(default_factory=list)
-    texts: dict = field(default_factory=dict)    # (student, assignment, notebook) -> raw text
 
     @property
     def ungraded(self):
@@ -80,7 +79,6 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     report = GradeReport(results, unmatched)
     for sub, result in zip(found, results):
         gradebook.write_autograded_copy(work_dir, result, sub.text)
-        report.texts[(result.student, result.assignment, result.notebook)] = sub.text
     (work_dir / "unmatched.json").write_text(json.dumps([vars(u) for u in unmatched], indent=1))
     return report
 
