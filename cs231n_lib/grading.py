@@ -19,14 +19,15 @@ import importlib
 import pkgutil
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 __all__ = [
     "CheckFailure", "GradingAbort", "Case", "Mistake", "Exercise", "register", "get_exercise",
     "exercise_names",
-    "check", "compare_outputs", "describe_inputs", "max_relative_error",
+    "check", "compare_outputs", "describe_inputs", "max_relative_error", "fail", "run_student",
+    "exception_name",
 ]
 
 DEFAULT_RTOL = 1e-6
@@ -302,6 +303,29 @@ def _mutated_inputs(original, after):
     return changed
 
 
+def fail(message, mistake=None):
+    """Raise CheckFailure(message), naming a known mistake (label and lesson) when given."""
+    if mistake is not None:
+        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
+    raise CheckFailure(message)
+
+
+def exception_name(exc):
+    """The name of an exception raised by student code (errors relayed from a worker keep it)."""
+    return getattr(exc, "kind", type(exc).__name__)
+
+
+def run_student(call, fn, *args, **kwargs):
+    """fn(*args, **kwargs) for custom checks: an error in student code becomes a CheckFailure
+    naming `call`; NotImplementedError and the grader's own GradingAbort pass through."""
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, GradingAbort):
+        raise
+    except Exception as exc:
+        raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc}") from exc
+
+
 def check_case(exercise, student_fn, case, seed):
     """Run one case; raise CheckFailure with a teaching message if the student's output is wrong."""
     header = f"{exercise.name}{describe_inputs(case)} [case seed {seed}]"
@@ -310,8 +334,7 @@ def check_case(exercise, student_fn, case, seed):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        kind = getattr(exc, "kind", type(exc).__name__)  # errors relayed from a worker keep theirs
-        raise CheckFailure(f"{header} raised {kind}: {exc}") from exc
+        raise CheckFailure(f"{header} raised {exception_name(exc)}: {exc}") from exc
     expected, _ = _call_quietly(exercise.reference, case)
     problem = compare_outputs(actual, expected, exercise.rtol, exercise.atol, exercise.output_names)
     if problem is None:

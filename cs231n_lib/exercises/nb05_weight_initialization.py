@@ -9,7 +9,7 @@ Every known mistake is written the way a student would write it (plain numpy, sa
 import numpy as np
 
 from cs231n_lib import init, monitor
-from cs231n_lib.grading import Case, CheckFailure, Exercise, Mistake, register
+from cs231n_lib.grading import Case, Exercise, Mistake, fail, register, run_student
 
 NOTEBOOK = "05_weight_initialization"
 
@@ -199,20 +199,12 @@ def _mistaken_stds(scheme, n_in, n_out):
 
 
 def _fail(call, problem, mistake=None):
-    message = f"{call}: {problem}"
-    if mistake is not None:
-        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
-    raise CheckFailure(message)
+    fail(f"{call}: {problem}", mistake)
 
 
 def _draw(init_fn, call, scheme, n_in, n_out, seed):
     """The student's weights as a float array, or a CheckFailure explaining why not."""
-    try:
-        W = init_fn(scheme, n_in, n_out, np.random.default_rng(seed))
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        raise CheckFailure(f"{call} raised {type(exc).__name__}: {exc}") from exc
+    W = run_student(call, init_fn, scheme, n_in, n_out, np.random.default_rng(seed))
     try:
         W = np.asarray(W, dtype=np.float64)
     except (TypeError, ValueError):

@@ -17,7 +17,7 @@ import numpy as np
 
 from cs231n_lib import gradient_check, layers
 from cs231n_lib.grading import (
-    CheckFailure, Exercise, GradingAbort, Mistake, compare_outputs, register,
+    CheckFailure, Exercise, GradingAbort, Mistake, compare_outputs, exception_name, fail, register,
 )
 
 NOTEBOOK = "06_batch_normalization"
@@ -29,15 +29,8 @@ NUMERIC_TOL = 1e-5
 GRAD_NAMES = gradient_check.BATCHNORM_GRAD_NAMES
 
 
-def _fail(message, mistake=None):
-    if mistake is not None:
-        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
-    raise CheckFailure(message)
-
-
-def _relay(exc):
-    """The name of an exception raised by student code (errors relayed from a worker keep it)."""
-    return getattr(exc, "kind", type(exc).__name__)
+_fail = fail
+_relay = exception_name
 
 
 # ============================================================================ forward mistakes

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from cs231n_lib import data, search
-from cs231n_lib.grading import Case, CheckFailure, Exercise, GradingAbort, Mistake, register
+from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
+from cs231n_lib.grading import run_student as _run
 
 NOTEBOOK = "08_hyperparameter_search"
 
@@ -26,21 +27,7 @@ KS_CONSTANT = 3.3
 # ----------------------------------------------------------------------------- helpers
 
 def _fail(call, problem, mistake=None):
-    message = f"{call}: {problem}"
-    if mistake is not None:
-        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
-    raise CheckFailure(message)
-
-
-def _run(call, fn, *args):
-    """The student's fn(*args), with a CheckFailure naming the call when it raises."""
-    try:
-        return fn(*args)
-    except (NotImplementedError, GradingAbort):
-        raise
-    except Exception as exc:
-        kind = getattr(exc, "kind", type(exc).__name__)  # errors relayed from a worker keep theirs
-        raise CheckFailure(f"{call} raised {kind}: {exc}") from exc
+    fail(f"{call}: {problem}", mistake)
 
 
 def _float_array(call, name, value):
