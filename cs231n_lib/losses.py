@@ -1,6 +1,7 @@
 """Classification losses with their gradients: `loss, dscores = *_loss(scores, y)`."""
 import numpy as np
 
+from cs231n_lib._constants import constant
 from cs231n_lib._validate import (
     as_array, require_choice, require_labels, require_ndim, require_positive,
 )
@@ -13,9 +14,25 @@ def _validate(scores, y):
     if scores.shape[0] == 0 or scores.shape[1] == 0:
         raise ValueError(f"scores must hold at least one example and one class, got {scores.shape}")
     y = require_labels(y, scores.shape[0], scores.shape[1])
-    if not np.issubdtype(scores.dtype, np.floating):
+    if scores.dtype.kind != "f":  # not a float dtype (np.issubdtype is ~10x slower)
         scores = scores.astype(np.float64)
     return scores, y
+
+
+def _row_max(a):
+    """a.max(axis=1) of a 2-D array with few columns, e.g. (100, 10) class scores.
+
+    numpy reduces short rows one at a time; reducing the rows of a transposed copy runs
+    down whole columns instead and is about twice as fast, copy included.
+    """
+    return np.maximum.reduce(np.ascontiguousarray(a.T), axis=0)
+
+
+def _row_sums(a):
+    """a.sum(axis=1) of a 2-D array: a BLAS product with ones for float32/64 (~2x faster)."""
+    if a.dtype.char in "fd":
+        return a @ constant(1.0, (a.shape[1],), a.dtype)
+    return np.add.reduce(a, axis=1)
 
 
 def softmax_loss(scores, y):
@@ -28,13 +45,13 @@ def softmax_loss(scores, y):
     n = scores.shape[0]
     rows = np.arange(n)
     # Subtracting the row max leaves the softmax unchanged and keeps exp() from overflowing.
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    shifted = scores - _row_max(scores)[:, None]
     correct = shifted[rows, y]
     probs = np.exp(shifted, out=shifted)
-    sums = probs.sum(axis=1)
+    sums = _row_sums(probs)
     terms = np.log(sums) - correct
-    # .sum() / n is what np.mean computes, minus its overhead (mean sums float16 in float32).
-    loss = float(terms.sum() / n if terms.dtype.itemsize >= 4 else np.mean(terms))
+    # sum / n is what np.mean computes, minus its overhead (mean sums float16 in float32).
+    loss = float(np.add.reduce(terms) / n if terms.dtype.itemsize >= 4 else np.mean(terms))
     # dscores = (softmax - one_hot) / N, built in the probs buffer.
     probs *= (1.0 / (n * sums))[:, None]
     probs[rows, y] -= 1.0 / n

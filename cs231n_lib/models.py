@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from cs231n_lib._constants import constant
 from cs231n_lib._validate import as_array, require_choice
 from cs231n_lib.init import init_std, init_weights
 from cs231n_lib.layers import (
@@ -20,7 +21,7 @@ NORMALIZATIONS = (None, "batchnorm")
 
 def _relu_forward_inplace(x):
     """ReLU that overwrites x (a fresh array we own); the output doubles as the backward cache."""
-    np.maximum(x, 0.0, out=x)
+    np.maximum(x, constant(0.0, x.shape, x.dtype), out=x)  # see _constants: 2x the speed of 0.0
     return x, x  # relu_backward masks with cache > 0, the same as x > 0 before clamping
 
 

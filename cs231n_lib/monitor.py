@@ -92,6 +92,25 @@ def gradient_stats(grads):
     return stats
 
 
+def count_distinct_units(W, rel_tol=1e-12):
+    """How many hidden units are really different: the number of distinct columns of W.
+
+    W: (D, H) incoming weights, column j feeding unit j. Columns closer than
+    rel_tol * max|W| count as the same unit: units that start equal (zero init) get equal
+    gradients, but BLAS may round equal columns differently in the last bit (~1e-16 of
+    the weights), which is not a difference the network learned.
+    """
+    W = as_array("W", W)
+    require_ndim("W", W, 2)
+    require_positive("rel_tol", rel_tol)
+    tolerance = rel_tol * (np.abs(W).max() if W.size else 0.0)
+    representatives = []  # one column per distinct unit found so far
+    for column in W.T:
+        if not any(np.abs(column - other).max() <= tolerance for other in representatives):
+            representatives.append(column)
+    return len(representatives)
+
+
 def _moving_median(x, window):
     """Centred moving median of a 1-D array x (n,), edges padded with the end values."""
     half = window // 2

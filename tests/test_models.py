@@ -120,6 +120,28 @@ def test_zero_init():
     np.testing.assert_array_equal(model.params["W1"], 0.0)
 
 
+@pytest.mark.parametrize("hidden_dims", [[10], [13], [50], [100], [50, 50], [100] * 4])
+def test_zero_init_units_stay_identical(hidden_dims):
+    """Symmetry (I1): from equal weights every hidden unit gets the same gradient, so the units
+    never become different. In floating point "the same" means up to round-off: BLAS kernels
+    may round some output columns differently (~1e-16), and training must not amplify that."""
+    from cs231n_lib.optim import sgd
+    model = FullyConnectedNet(hidden_dims, input_dim=37, activation="sigmoid", init="zeros",
+                              seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        X, y = rng.standard_normal((100, 37)), rng.integers(NUM_CLASSES, size=100)
+        _, grads = model.loss(X, y)
+        for name, grad in grads.items():
+            model.params[name], _ = sgd(model.params[name], grad, {"learning_rate": 0.5})
+    assert np.abs(model.params["W1"]).max() > 0  # it did learn (deep: very slowly)
+    for layer in range(1, len(hidden_dims) + 1):
+        W, b = model.params[f"W{layer}"], model.params[f"b{layer}"]
+        scale = np.abs(W).max() + np.abs(b).max()
+        assert np.abs(W - W[:, :1]).max() <= 1e-12 * scale, f"W{layer} columns differ"
+        assert np.abs(b - b[0]).max() <= 1e-12 * scale, f"b{layer} entries differ"
+
+
 def test_initial_loss_is_log_num_classes():
     """With small weights the scores are near 0 and the softmax loss is ~ ln(10) (S1)."""
     model = FullyConnectedNet([50, 50], input_dim=INPUT_DIM, init="small", seed=0)

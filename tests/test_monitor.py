@@ -73,6 +73,27 @@ def test_gradient_stats():
         monitor.gradient_stats([np.ones(2)])
 
 
+def test_count_distinct_units():
+    rng = np.random.default_rng(0)
+    column = rng.standard_normal(784)
+    equal = np.repeat(column[:, None], 50, axis=1)
+    assert monitor.count_distinct_units(equal) == 1
+    nearly = equal.copy()
+    nearly[0, 7] = np.nextafter(nearly[0, 7], np.inf)  # one ulp: round-off, not learning
+    assert monitor.count_distinct_units(nearly) == 1
+    assert np.unique(nearly, axis=1).shape[1] == 2  # what an exact count would say
+    two = equal.copy()
+    two[:, 10:] *= 1.001
+    assert monitor.count_distinct_units(two) == 2
+    assert monitor.count_distinct_units(rng.standard_normal((20, 30))) == 30
+    assert monitor.count_distinct_units(np.zeros((5, 4))) == 1
+    assert monitor.count_distinct_units(np.zeros((5, 0))) == 0
+    with pytest.raises(ValueError, match="2-D"):
+        monitor.count_distinct_units(column)
+    with pytest.raises(ValueError, match="rel_tol"):
+        monitor.count_distinct_units(equal, rel_tol=0)
+
+
 @pytest.mark.parametrize("num_points,min_correct", [(100, 38), (50, 38), (300, 38)])
 @pytest.mark.parametrize("kind", LOSS_DIAGNOSES)
 def test_diagnosis_of_synthetic_curves(kind, num_points, min_correct):
