@@ -2,15 +2,16 @@
 
 Not a test: it prints ratios measured side by side in one run and asserts nothing about time.
 
-    .venv/bin/python bench/bench_training.py [--threads 1] [--rounds 9] [--steps 50] [--clock wall]
+    .venv/bin/python bench/bench_training.py [--threads 1] [--rounds 15] [--steps 50] [--chunk 10]
+                                             [--clock wall]
 
 Model: 784 -> [100]*4 -> 10, ReLU (optionally affine-batchnorm-ReLU), softmax cross-entropy,
 batch 100, plain SGD. One step = forward + loss + backward + update of every parameter.
 Both frameworks cycle over the same pre-made MNIST minibatches, so data handling is not timed.
-Measurements are interleaved (library, torch, next config, ...; the order of library and
-torch alternates between rounds) and the median over rounds is reported, so a busy neighbour
-on a shared machine hits both sides alike. The ratio column is the median of the per-round
-ratios, with their range.
+Measurements are interleaved: within a round the library and torch take turns of a few steps
+(who goes first alternates), so a busy neighbour on a shared machine hits both sides alike;
+the median over rounds is reported. The ratio column is the median of the per-round ratios,
+with their range.
 """
 import argparse
 import os
@@ -22,15 +23,24 @@ def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description="cs231n_lib vs PyTorch MLP training throughput")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median taken)")
-    parser.add_argument("--steps", type=int, default=50, help="training steps per measurement")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (median taken)")
+    parser.add_argument("--steps", type=int, default=50,
+                        help="timed training steps per side and round")
+    parser.add_argument("--chunk", type=int, default=10,
+                        help="steps per turn: the sides take turns of this many steps")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=1e-2)
     parser.add_argument("--no-torch", action="store_true", help="time the library only")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: elapsed time (default); cpu: process CPU time, steadier "
                              "on a busy machine but only meaningful with --threads 1")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("threads", "rounds", "steps", "chunk", "batch_size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.learning_rate <= 0:
+        parser.error("--learning-rate must be positive")
+    return args
 
 
 ARGS = parse_args() if __name__ == "__main__" else None
@@ -95,11 +105,15 @@ def make_batches(batch_size, seed=0):
 CLOCK = time.perf_counter  # run() switches to time.process_time for --clock cpu
 
 
-def time_steps(step, batches, steps):
-    """Seconds taken by `steps` calls of step(X, y), cycling over batches."""
-    gc.collect()
+def time_steps(step, batches, steps, first=0):
+    """Seconds taken by `steps` calls of step(X, y), cycling over batches from index `first`.
+
+    One untimed step runs first: the other side has just filled the caches with its own
+    arrays, a cost that a training loop, which trains one model at a time, does not pay.
+    """
+    step(*batches[(first - 1) % len(batches)])
     start = CLOCK()
-    for i in range(steps):
+    for i in range(first, first + steps):
         step(*batches[i % len(batches)])
     return CLOCK() - start
 
@@ -215,20 +229,33 @@ def build_runs(args, use_torch):
     return runs
 
 
-def measure(runs, rounds, steps, batch_size):
-    """Interleaved measurement: {row: {side: [samples/s per round]}}."""
+def measure(runs, rounds, steps, chunk, batch_size):
+    """Interleaved measurement: {row: {side: [samples/s per round]}}.
+
+    In each round and configuration the sides take turns of `chunk` steps until each has
+    run `steps`, so a busy neighbour slows both sides alike instead of whichever happened
+    to be running (turns of 10 steps take ~15 ms).
+    """
     for sides in runs.values():  # warm-up: first calls allocate and fault in pages
         for step, batches in sides.values():
             time_steps(step, batches, 10)
     rates = {row: {side: [] for side in sides} for row, sides in runs.items()}
+    turns = [min(chunk, steps - done) for done in range(0, steps, chunk)]
     for round_index in range(rounds):
         for row, sides in runs.items():
-            order = list(sides)
-            # Alternate who goes first, so whatever the previous run leaves behind (warm
-            # caches, BLAS threads still spinning) favours neither side.
-            for side in order if round_index % 2 == 0 else order[::-1]:
-                step, batches = sides[side]
-                rates[row][side].append(steps * batch_size / time_steps(step, batches, steps))
+            gc.collect()  # a full collection here rather than inside a timed turn
+            seconds = dict.fromkeys(sides, 0.0)
+            done = 0
+            for turn_index, turn in enumerate(turns):
+                order = list(sides)
+                # Alternate who goes first, so whatever the previous turn leaves behind
+                # (warm caches, BLAS threads still spinning) favours neither side.
+                for side in order if (round_index + turn_index) % 2 == 0 else order[::-1]:
+                    step, batches = sides[side]
+                    seconds[side] += time_steps(step, batches, turn, first=done)
+                done += turn
+            for side in sides:
+                rates[row][side].append(steps * batch_size / seconds[side])
     return rates
 
 
@@ -249,8 +276,9 @@ def ratio_stats(numerators, denominators):
 
 def print_tables(rates, args, use_torch):
     """The throughput table and the matmul-bound table."""
-    print(f"Training throughput, samples/s (median of {args.rounds} interleaved rounds of "
-          f"{args.steps} steps, batch {args.batch_size}, {args.clock} clock)")
+    print(f"Training throughput, samples/s (median of {args.rounds} rounds of {args.steps} "
+          f"steps, in interleaved turns of {args.chunk}; batch {args.batch_size}, "
+          f"{args.clock} clock)")
     header = f"{'config':<26}{'library':>10}"
     if use_torch:
         header += f"{'torch':>10}{'lib/torch':>11}{'range over rounds':>20}"
@@ -305,7 +333,7 @@ def run(args):
         print(f"torch {torch.__version__}: {torch.get_num_threads()} threads")
     print()
     runs = build_runs(args, use_torch)
-    rates = measure(runs, args.rounds, args.steps, args.batch_size)
+    rates = measure(runs, args.rounds, args.steps, args.chunk, args.batch_size)
     check_losses(runs)
     print_tables(rates, args, use_torch)
 
