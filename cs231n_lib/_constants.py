@@ -7,10 +7,13 @@ as the BLAS product p @ ones. Allocating those arrays on every call would cost w
 save, so they are kept here by (value, shape, dtype) and made read-only so that no caller
 can change them for the others.
 """
+import threading
+
 import numpy as np
 
 MAX_BYTES = 32 * 2**20  # all cached arrays together; a model needs a few hundred KB
 _arrays = {}
+_lock = threading.Lock()  # misses may come from several threads (e.g. a parallel search)
 
 
 def constant(value, shape, dtype):
@@ -24,7 +27,8 @@ def constant(value, shape, dtype):
         array = np.full(shape, value, dtype)
         array.flags.writeable = False
         if array.nbytes <= MAX_BYTES // 4:
-            if sum(a.nbytes for a in _arrays.values()) + array.nbytes > MAX_BYTES:
-                _arrays.clear()  # callers hold their own references: dropping ours is safe
-            _arrays[key] = array
+            with _lock:
+                if sum(a.nbytes for a in _arrays.values()) + array.nbytes > MAX_BYTES:
+                    _arrays.clear()  # callers hold their own references: dropping ours is safe
+                _arrays[key] = array
     return array
