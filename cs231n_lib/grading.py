@@ -27,7 +27,7 @@ __all__ = [
     "CheckFailure", "GradingAbort", "Case", "Mistake", "Exercise", "register", "get_exercise",
     "exercise_names",
     "check", "compare_outputs", "describe_inputs", "max_relative_error", "fail", "run_student",
-    "exception_name",
+    "exception_name", "Habit",
 ]
 
 DEFAULT_RTOL = 1e-6
@@ -70,6 +70,23 @@ class Mistake:
 
 
 @dataclass
+class Habit:
+    """A habit students bring from elsewhere (usually CS231n) that this exercise does not share.
+
+    When the student's function raises `error` (an exception name) with a message matching the
+    regular expression `pattern`, the check adds `hint`: one sentence that says what this
+    notebook expects instead, e.g. that dropout reads `keep_prob` where CS231n read `p`.
+    """
+    error: str
+    pattern: str
+    hint: str
+
+    def matches(self, exc):
+        import re
+        return exception_name(exc) == self.error and re.search(self.pattern, str(exc)) is not None
+
+
+@dataclass
 class Exercise:
     """Everything needed to grade one function: inputs, reference, tolerance, known mistakes.
 
@@ -93,6 +110,7 @@ class Exercise:
     function_names: tuple = ()  # names the student's functions have (default: the references')
     answer_cell: str = ""   # grade_id of the student's answer cell (default: name)
     test_cell: str = ""     # grade_id of the grade cell (default: "test_" + name)
+    habits: tuple = ()      # Habit entries: errors that reveal a habit from elsewhere
 
     def __post_init__(self):
         self.answer_cell = self.answer_cell or self.name
@@ -315,6 +333,11 @@ def exception_name(exc):
     return getattr(exc, "kind", type(exc).__name__)
 
 
+def habit_hint(exercise, exc):
+    """The hints of `exercise`'s habits that explain `exc` (each on its own line), or ""."""
+    return "".join(f"\n{habit.hint}" for habit in exercise.habits if habit.matches(exc))
+
+
 def run_student(call, fn, *args, **kwargs):
     """fn(*args, **kwargs) for custom checks: an error in student code becomes a CheckFailure
     naming `call`; NotImplementedError and the grader's own GradingAbort pass through."""
@@ -334,7 +357,8 @@ def check_case(exercise, student_fn, case, seed):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{header} raised {exception_name(exc)}: {exc}") from exc
+        raise CheckFailure(f"{header} raised {exception_name(exc)}: {exc}"
+                           + habit_hint(exercise, exc)) from exc
     expected, _ = _call_quietly(exercise.reference, case)
     problem = compare_outputs(actual, expected, exercise.rtol, exercise.atol, exercise.output_names)
     if problem is None:

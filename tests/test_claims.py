@@ -9,7 +9,7 @@ def test_expect_prints_the_claim_and_numbers(capsys, monkeypatch):
     monkeypatch.setenv("COURSE_STRICT_CLAIMS", "1")
     assert claims.expect("G1", 1e-10 < 1e-5, "centered beats forward", centered=1e-10, forward=1e-5)
     assert capsys.readouterr().out == ("[G1] holds: centered beats forward "
-                                       "(centered=1.00e-10, forward=1.00e-05)\n")
+                                       "| measured: centered=1.00e-10, forward=1.00e-05\n")
 
 
 def test_a_failed_claim_stops_a_strict_run(monkeypatch):
@@ -69,3 +69,16 @@ def test_reference_is_used_otherwise(capsys, body, reason):
 def test_own_or_reference_needs_matching_lengths():
     with pytest.raises(ValueError, match="2 reference"):
         claims.own_or_reference("dropout", (print,), (print, print))
+
+
+def test_nbval_masks_only_the_numbers_of_a_claim_line():
+    import re
+    from pathlib import Path
+    from nbval.plugin import get_sanitize_patterns
+    config = (Path(__file__).parent / "nbval_sanitize.cfg").read_text()
+    text = ("[G3] holds: deeper nets accumulate error | measured: deep=1.0e-02, shallow=2e-06\n"
+            "W5: max relative error 1e-04\n")
+    for regex, replace in get_sanitize_patterns(config):
+        text = re.sub(regex, replace, text)
+    assert text == ("[G3] holds: deeper nets accumulate error | measured: <NUMBERS>\n"
+                    "W5: max relative error 1e-04\n")

@@ -140,3 +140,22 @@ def test_custom_check_exercise_gets_rng_and_all_functions():
             grading.check("_test_custom", lambda v: v, abs)
     finally:
         del grading._REGISTRY["_test_custom"]
+
+
+def test_a_habit_from_elsewhere_is_explained():
+    # An exercise whose student function raises KeyError('p') gets the habit's one-sentence hint.
+    exercise = grading.Exercise(
+        name="_habit_demo", notebook="none", reference=lambda x, param: x,
+        make_case=lambda rng: grading.Case((np.ones(2), {"keep_prob": 0.5})),
+        habits=(grading.Habit("KeyError", r"'p'", "This notebook reads keep_prob, CS231n read p."),))
+
+    def student(x, param):
+        return x * param["p"]
+    with pytest.raises(grading.CheckFailure, match="reads keep_prob, CS231n read p"):
+        grading.check_case(exercise, student, exercise.make_case(None), seed=0)
+
+    def other_error(x, param):
+        raise KeyError("q")
+    with pytest.raises(grading.CheckFailure) as info:
+        grading.check_case(exercise, other_error, exercise.make_case(None), seed=0)
+    assert "CS231n" not in str(info.value)
