@@ -253,6 +253,68 @@ def batchnorm_backward_alt(dout, cache):
     return dx, dgamma, dbeta
 
 
+# The model's training step calls the two functions below instead of the public pair above.
+# Every pass over an (N, D) array costs about as much as the small ops together (~3 us for
+# 100 x 100 float64; ~5 us when a (D,) vector is broadcast over the rows), so they make as
+# few passes as they can: the forward centers x in place and never forms x_hat
+# (out = centered * (gamma / std) + beta), the backward overwrites dout. Only numpy's
+# reductions over axis 0 are used, never BLAS (ones @ a): those treat every column alike,
+# so equal columns (zero-init units) stay bit-identical; see tests/test_fast_paths.py.
+
+def _batchnorm_train_forward_owned(x, gamma, beta, bn_param):
+    """batchnorm_forward in train mode for a caller that owns x (it is overwritten).
+
+    No checks: x (N, D) with N >= 2, gamma and beta (D,) of x's dtype, as the model ensures.
+    Returns out (N, D) and the cache (centered, inv_std, gamma) that
+    _batchnorm_train_backward_owned consumes; bn_param gets new running arrays, as in
+    batchnorm_forward.
+    """
+    n = float(x.shape[0])  # a Python int operand costs numpy a slow conversion per call
+    eps = float(bn_param.get("eps", 1e-5))
+    momentum = float(bn_param.get("momentum", 0.9))
+    mean = np.add.reduce(x, axis=0)
+    mean /= n  # the same bits as x.mean(axis=0), without its Python wrapper
+    centered = np.subtract(x, mean, out=x)
+    var = np.einsum("ij,ij->j", centered, centered)
+    var /= n
+    inv_std = var + eps
+    np.sqrt(inv_std, out=inv_std)
+    np.divide(1.0, inv_std, out=inv_std)
+    out = centered * (gamma * inv_std)  # = x_hat * gamma, one pass instead of two
+    out += beta
+    running_mean = bn_param.get("running_mean")
+    running_var = bn_param.get("running_var")
+    # New arrays (not in-place updates), so callers holding the old ones see no change;
+    # missing ones start as zeros and ones, as in batchnorm_forward.
+    new_mean = mean * (1 - momentum)
+    if running_mean is not None:
+        new_mean += momentum * running_mean
+    new_var = var * (1 - momentum)
+    new_var += momentum if running_var is None else momentum * running_var
+    bn_param["running_mean"] = new_mean
+    bn_param["running_var"] = new_var
+    return out, (centered, inv_std, gamma)
+
+
+def _batchnorm_train_backward_owned(dout, cache):
+    """batchnorm_backward_alt for the cache of _batchnorm_train_forward_owned.
+
+    Overwrites dout and the cache's centered array: call it once per forward pass.
+    Returns dx (dout's array), dgamma, dbeta.
+    """
+    centered, inv_std, gamma = cache
+    n = float(dout.shape[0])
+    dbeta = np.add.reduce(dout, axis=0)
+    dgamma = np.einsum("ij,ij->j", dout, centered)
+    dgamma *= inv_std  # sum(dout * x_hat), as x_hat = centered * inv_std
+    # dx = gamma * inv_std * (dout - dbeta / n - x_hat * dgamma / n)
+    x_hat_term = np.multiply(centered, inv_std * dgamma / n, out=centered)
+    dx = np.subtract(dout, x_hat_term, out=dout)
+    dx -= dbeta / n
+    dx *= gamma * inv_std
+    return dx, dgamma, dbeta
+
+
 # ---------------------------------------------------------------- dropout
 
 def _check_keep_prob(keep_prob):

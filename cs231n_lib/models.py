@@ -8,8 +8,8 @@ from cs231n_lib._constants import constant
 from cs231n_lib._validate import as_array, require_choice
 from cs231n_lib.init import init_std, init_weights
 from cs231n_lib.layers import (
-    _affine_backward_unchecked, _affine_forward_flat,
-    affine_forward, affine_param_grads, batchnorm_backward_alt,
+    _affine_backward_unchecked, _affine_forward_flat, _batchnorm_train_backward_owned,
+    _batchnorm_train_forward_owned, affine_forward, affine_param_grads, batchnorm_backward_alt,
     batchnorm_forward, dropout_backward, dropout_forward, sigmoid_backward,
     tanh_backward,
 )
@@ -64,6 +64,29 @@ def _affine(h, w, b):
             and w.shape[0] == h.shape[1] and b.shape[0] == w.shape[1]):
         return _affine_forward_flat(h, w, b)
     return affine_forward(h, w, b)
+
+
+def _batchnorm(a, gamma, beta, bn_param):
+    """Batchnorm of the model's fresh affine output a (N, D), which it may overwrite.
+
+    Training with parameters that fit takes the in-place path of cs231n_lib.layers (fewer passes
+    over a); anything else (test mode, a batch of one, parameters replaced by lists or by arrays
+    of another shape or dtype) goes through the public batchnorm_forward, which converts or
+    raises its clear ValueError. The cache's type tells the backward pass which path ran.
+    """
+    if (bn_param["mode"] == "train" and a.shape[0] >= 2
+            and type(gamma) is np.ndarray and type(beta) is np.ndarray
+            and gamma.shape == beta.shape == a.shape[1:]
+            and gamma.dtype == beta.dtype == a.dtype):
+        return _batchnorm_train_forward_owned(a, gamma, beta, bn_param)
+    return batchnorm_forward(a, gamma, beta, bn_param)
+
+
+def _batchnorm_backward(dout, cache):
+    """Backward pass of _batchnorm; dout is an intermediate gradient the model owns."""
+    if type(cache) is tuple:  # the in-place path's cache; the public one is a dict
+        return _batchnorm_train_backward_owned(dout, cache)
+    return batchnorm_backward_alt(dout, cache)
 
 
 def _require_dim(name, value):
@@ -175,8 +198,8 @@ class FullyConnectedNet:
             a, affine_cache = _affine(h, params[f"W{i}"], params[f"b{i}"])
             bn_cache = None
             if self.normalization == "batchnorm":
-                a, bn_cache = batchnorm_forward(a, params[f"gamma{i}"], params[f"beta{i}"],
-                                                self.bn_params[i - 1])
+                a, bn_cache = _batchnorm(a, params[f"gamma{i}"], params[f"beta{i}"],
+                                         self.bn_params[i - 1])
             h, activation_cache = activation_forward(a)
             self.last_activations.append(h)
             dropout_cache = None
@@ -215,7 +238,7 @@ class FullyConnectedNet:
                 dh = dropout_backward(dh, dropout_cache)
             dh = activation_backward(dh, activation_cache)
             if bn_cache is not None:
-                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = batchnorm_backward_alt(dh, bn_cache)
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = _batchnorm_backward(dh, bn_cache)
             if i == 1:  # the input needs no gradient: skip the dx matmul
                 grads["W1"], grads["b1"] = affine_param_grads(dh, affine_cache)
             else:

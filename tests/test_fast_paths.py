@@ -4,7 +4,10 @@ import pytest
 
 from cs231n_lib import _constants
 from cs231n_lib._constants import constant
-from cs231n_lib.layers import _column_sums
+from cs231n_lib.layers import (
+    _batchnorm_train_backward_owned, _batchnorm_train_forward_owned, _column_sums,
+    batchnorm_backward_alt, batchnorm_forward,
+)
 from cs231n_lib.losses import _row_max, _row_sums
 
 
@@ -55,3 +58,77 @@ def test_column_sums_of_equal_columns_are_equal_to_the_bit(shape):
     v = np.random.default_rng(1).standard_normal(shape[0])
     sums = _column_sums(np.repeat(v[:, None], shape[1], axis=1))
     assert np.unique(sums).size == 1
+
+
+# ---------------------------------------------------------------- batchnorm's in-place path
+
+def _bn_inputs(rng, shape, dtype):
+    x = (rng.standard_normal(shape) * rng.uniform(0.1, 5, shape[1]) + rng.uniform(-3, 3, shape[1]))
+    gamma, beta = rng.uniform(0.5, 2, shape[1]), rng.standard_normal(shape[1])
+    return x.astype(dtype), gamma.astype(dtype), beta.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-4)])
+@pytest.mark.parametrize("shape", [(100, 100), (2, 5), (37, 13)])
+@pytest.mark.parametrize("bn_param", [
+    {}, {"momentum": 0.7, "eps": 1e-3}, {"running_mean": "given", "running_var": "given"},
+])
+def test_batchnorm_owned_path_matches_public_pair(dtype, rtol, shape, bn_param):
+    """The model's in-place batchnorm computes what batchnorm_forward/_backward_alt compute."""
+    rng = np.random.default_rng(shape[0])
+    x, gamma, beta = _bn_inputs(rng, shape, dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    if "running_mean" in bn_param:
+        bn_param = dict(bn_param, running_mean=rng.standard_normal(shape[1]).astype(dtype),
+                        running_var=rng.uniform(1, 2, shape[1]).astype(dtype))
+    public_param, owned_param = dict(bn_param, mode="train"), dict(bn_param, mode="train")
+    out, cache = batchnorm_forward(x, gamma, beta, public_param)
+    grads = batchnorm_backward_alt(dout, cache)
+    x_owned, dout_owned = x.copy(), dout.copy()
+    out_owned, cache_owned = _batchnorm_train_forward_owned(x_owned, gamma, beta, owned_param)
+    grads_owned = _batchnorm_train_backward_owned(dout_owned, cache_owned)
+    assert out_owned.dtype == dtype and all(g.dtype == dtype for g in grads_owned)
+    scale = np.abs(out).max()
+    np.testing.assert_allclose(out_owned, out, rtol=0, atol=rtol * scale)
+    for name, got, want in zip(("dx", "dgamma", "dbeta"), grads_owned, grads):
+        np.testing.assert_allclose(got, want, rtol=0, atol=rtol * np.abs(want).max(),
+                                   err_msg=name)
+    for key in ("running_mean", "running_var"):  # the same formulas, so the same bits
+        assert owned_param[key].dtype == dtype
+        np.testing.assert_array_equal(owned_param[key], public_param[key])
+        if key in bn_param:
+            assert owned_param[key] is not bn_param[key]  # a new array, the old one unchanged
+
+
+@pytest.mark.parametrize("shape", [(100, 100), (100, 10), (37, 13)])
+def test_batchnorm_owned_path_keeps_equal_columns_equal_to_the_bit(shape):
+    """Equal input columns (zero-init units, I1) give bit-identical outputs and gradients."""
+    rng = np.random.default_rng(2)
+    x = np.repeat(rng.standard_normal((shape[0], 1)) * 3 + 1, shape[1], axis=1)
+    dout = np.repeat(rng.standard_normal((shape[0], 1)), shape[1], axis=1)
+    gamma, beta = np.full(shape[1], 1.5), np.full(shape[1], -0.5)
+    out, cache = _batchnorm_train_forward_owned(x, gamma, beta, {"mode": "train"})
+    for name, array in [("out", out), *zip(("dx", "dgamma", "dbeta"),
+                                            _batchnorm_train_backward_owned(dout, cache))]:
+        columns = array.reshape(array.shape[0] if array.ndim == 2 else 1, -1)
+        assert np.all(columns == columns[:, :1]), f"{name}: columns differ"
+
+
+def test_model_batchnorm_falls_back_to_the_public_layer_for_unusual_parameters():
+    """gamma/beta replaced by lists train like the arrays (through batchnorm_forward's checks)."""
+    from cs231n_lib.models import FullyConnectedNet
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((20, 6)), rng.integers(3, size=20)
+    model = FullyConnectedNet([5, 4], input_dim=6, num_classes=3, normalization="batchnorm",
+                              seed=0)
+    loss, grads = model.loss(X, y)
+    model.params["gamma1"] = model.params["gamma1"].tolist()
+    model.params["beta2"] = model.params["beta2"].tolist()
+    loss_lists, grads_lists = model.loss(X, y)
+    assert loss_lists == pytest.approx(loss, rel=1e-12)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(grads_lists[name], grad, rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+    model.params["gamma1"] = [1.0, 2.0]
+    with pytest.raises(ValueError, match="gamma and beta must have shape"):
+        model.loss(X, y)
