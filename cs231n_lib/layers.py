@@ -265,7 +265,7 @@ def _batchnorm_train_forward_owned(x, gamma, beta, bn_param):
     """batchnorm_forward in train mode for a caller that owns x (it is overwritten).
 
     No checks: x (N, D) with N >= 2, gamma and beta (D,) of x's dtype, as the model ensures.
-    Returns out (N, D) and the cache (centered, inv_std, gamma) that
+    Returns out (N, D) and the cache (centered, inv_std, gamma * inv_std) that
     _batchnorm_train_backward_owned consumes; bn_param gets new running arrays, as in
     batchnorm_forward.
     """
@@ -280,7 +280,8 @@ def _batchnorm_train_forward_owned(x, gamma, beta, bn_param):
     inv_std = var + eps
     np.sqrt(inv_std, out=inv_std)
     np.divide(1.0, inv_std, out=inv_std)
-    out = centered * (gamma * inv_std)  # = x_hat * gamma, one pass instead of two
+    scale = gamma * inv_std
+    out = centered * scale  # = x_hat * gamma, one pass instead of two
     out += beta
     running_mean = bn_param.get("running_mean")
     running_var = bn_param.get("running_var")
@@ -293,7 +294,7 @@ def _batchnorm_train_forward_owned(x, gamma, beta, bn_param):
     new_var += momentum if running_var is None else momentum * running_var
     bn_param["running_mean"] = new_mean
     bn_param["running_var"] = new_var
-    return out, (centered, inv_std, gamma)
+    return out, (centered, inv_std, scale)
 
 
 def _batchnorm_train_backward_owned(dout, cache):
@@ -302,7 +303,7 @@ def _batchnorm_train_backward_owned(dout, cache):
     Overwrites dout and the cache's centered array: call it once per forward pass.
     Returns dx (dout's array), dgamma, dbeta.
     """
-    centered, inv_std, gamma = cache
+    centered, inv_std, scale = cache
     n = float(dout.shape[0])
     dbeta = np.add.reduce(dout, axis=0)
     dgamma = np.einsum("ij,ij->j", dout, centered)
@@ -311,7 +312,7 @@ def _batchnorm_train_backward_owned(dout, cache):
     x_hat_term = np.multiply(centered, inv_std * dgamma / n, out=centered)
     dx = np.subtract(dout, x_hat_term, out=dout)
     dx -= dbeta / n
-    dx *= gamma * inv_std
+    dx *= scale
     return dx, dgamma, dbeta
 
 
