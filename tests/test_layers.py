@@ -123,6 +123,16 @@ def test_affine_forward_values_and_shapes():
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
 
 
+def test_affine_cache_is_cs231n_layout():
+    """The cache is CS231n's (x, w, b), x in its original shape, so `x, w, b = cache` works."""
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((3, 2, 2)), rng.standard_normal((4, 5)), rng.standard_normal(5)
+    _, cache = affine_forward(x, w, b)
+    cached_x, cached_w, cached_b = cache
+    assert cached_x.shape == x.shape
+    assert np.array_equal(cached_x, x) and np.array_equal(cached_w, w) and np.array_equal(cached_b, b)
+
+
 @pytest.mark.parametrize("shapes", [((2, 5), (4, 3), (3,)), ((2, 4), (4, 3), (4,)),
                                     ((2, 4), (4,), (4,))])
 def test_affine_rejects_bad_shapes(shapes):

@@ -84,3 +84,85 @@ def test_notebook_shows_the_registry_version_of_the_buggy_net():
     source = "".join(cell["source"])
     assert "dhidden * (hidden >= 0)" in source
     assert cell["metadata"]["nbgrader"]["locked"]
+
+
+# ----------------------------------------------------------------------------- the documented domain
+
+def gradient_2d_only(f, x, h=1e-5):
+    """Wrong: written for matrices only."""
+    grad = np.zeros(x.shape)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            old = x[i, j]
+            x[i, j] = old + h
+            f_plus = f(x)
+            x[i, j] = old - h
+            f_minus = f(x)
+            x[i, j] = old
+            grad[i, j] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def report_from_mean(analytic_grad, numeric_grad):
+    """Wrong: picks the band from the mean error."""
+    scale = np.maximum(np.abs(analytic_grad), np.abs(numeric_grad))
+    errors = np.divide(np.abs(analytic_grad - numeric_grad), scale,
+                       out=np.zeros(scale.shape), where=scale > 0)
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
+    mean = errors.mean()
+    band = ("wrong" if mean > 1e-2 else "uncomfortable" if mean > 1e-4
+            else "ok only with kinks" if mean >= 1e-7 else "good")
+    return float(errors[worst]), worst, band
+
+
+def rel_error_max_with_floor(a, b):
+    """Correct by the docstring: a 1e-8 floor in the denominator (never reached by the cases)."""
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(b)))))
+
+
+def cs231n_rel_error(x, y):
+    """CS231n's helper, as it is in their notebooks."""
+    return np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+@pytest.mark.parametrize("name", ["eval_numerical_gradient", "rel_error", "grad_check_report"])
+def test_cases_cover_any_shape(name):
+    exercise = grading.get_exercise(name)
+    ndims = {exercise.make_case(np.random.default_rng(s)).args[1].ndim for s in range(100)}
+    shapes = {exercise.make_case(np.random.default_rng(s)).args[1].shape for s in range(300)}
+    assert ndims == {1, 2, 3} and (1,) in shapes
+    visible = {exercise.make_case(np.random.default_rng(s)).args[1].ndim
+               for s in exercise.visible_seeds}
+    assert len(visible) >= 2, "the visible cases should show a shape other than 2-D"
+
+
+def test_gradient_written_for_matrices_only_fails_the_visible_check():
+    with pytest.raises(grading.CheckFailure):
+        grading.check("eval_numerical_gradient", gradient_2d_only)
+
+
+def test_mean_and_max_fall_into_different_bands_unless_good_or_single():
+    exercise = grading.get_exercise("grad_check_report")
+    separated = 0
+    for seed in range(300):
+        analytic, numeric = exercise.make_case(np.random.default_rng(seed)).args
+        _, _, band = exercise.reference(analytic, numeric)
+        mean_band = report_from_mean(analytic, numeric)[2]
+        if band != "good" and analytic.size > 1:
+            assert mean_band != band, seed
+            separated += 1
+    assert separated > 0.75 * 300
+
+
+def test_band_from_the_mean_fails_the_visible_check():
+    with pytest.raises(grading.CheckFailure, match="band"):
+        grading.check("grad_check_report", report_from_mean)
+
+
+def test_rel_error_floor_never_changes_the_verdict():
+    grading.check("rel_error", rel_error_max_with_floor, seeds=range(500))
+
+
+def test_cs231n_rel_error_is_named_sum_instead_of_max():
+    with pytest.raises(grading.CheckFailure, match="Known mistake: sum instead of max"):
+        grading.check("rel_error", cs231n_rel_error)

@@ -15,19 +15,82 @@ def _outputs(fn, case):
         return fn(*case.copied().args)
 
 
+def _seed_cases(name, seed):
+    """The two cases one seed checks: a first step from a fresh config, then a step in mid-run."""
+    return [nb04._make_fresh_case_for(name)(np.random.default_rng(seed)),
+            nb04._make_case_for(name)(np.random.default_rng(seed + 1))]
+
+
 @pytest.mark.parametrize("name", RULES)
 def test_every_mistake_differs_from_the_reference_and_from_the_others(name):
+    """On every seed (fresh + mid-run case), functions with different labels disagree."""
     exercise = grading.get_exercise(name)
     functions = [("reference", exercise.reference)] + [(m.label, m.implementation)
                                                        for m in exercise.mistakes]
     for seed in SEEDS:
-        case = exercise.make_case(np.random.default_rng(seed))
-        outputs = [(label, _outputs(fn, case)) for label, fn in functions]
-        for i, (label_a, out_a) in enumerate(outputs):
-            for label_b, out_b in outputs[i + 1:]:
-                same = grading.compare_outputs(out_a, out_b, exercise.rtol, exercise.atol,
-                                               exercise.output_names) is None
+        cases = _seed_cases(name, seed)
+        outputs = [(label, [_outputs(fn, case) for case in cases]) for label, fn in functions]
+        for i, (label_a, outs_a) in enumerate(outputs):
+            for label_b, outs_b in outputs[i + 1:]:
+                if label_a == label_b:
+                    continue  # two ways real code makes the same mistake
+                same = all(grading.compare_outputs(a, b, exercise.rtol, exercise.atol,
+                                                   exercise.output_names) is None
+                           for a, b in zip(outs_a, outs_b))
                 assert not same, f"{name} seed {seed}: {label_a!r} and {label_b!r} agree"
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_fresh_cases_grade_the_defaults(name):
+    """Fresh configs come as a left-out argument, None, {} and a bare learning rate."""
+    kinds = set()
+    for seed in SEEDS:
+        case = nb04._make_fresh_case_for(name)(np.random.default_rng(seed))
+        config = case.args[2] if len(case.args) > 2 else "omitted"
+        kinds.add("omitted" if config == "omitted" else repr(sorted(config)) if config is not None
+                  else "None")
+    assert kinds == {"omitted", "None", "[]", "['learning_rate']"}
+
+
+def adam_t_from_one(w, dw, config=None):
+    """A CS231n-style Adam whose only error is config.setdefault('t', 1)."""
+    if config is None:
+        config = {}
+    for key, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999),
+                       ("epsilon", 1e-8), ("t", 1)):
+        config.setdefault(key, value)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    config["t"] += 1
+    t = config["t"]
+    config["m"] = m = config["beta1"] * m + (1 - config["beta1"]) * dw
+    config["v"] = v = config["beta2"] * v + (1 - config["beta2"]) * dw**2
+    mt, vt = m / (1 - config["beta1"]**t), v / (1 - config["beta2"]**t)
+    return w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"]), config
+
+
+def test_adam_with_t_starting_at_one_fails_on_every_seed():
+    for seed in range(20):
+        with pytest.raises(grading.CheckFailure, match="t starting at 1"):
+            grading.check("adam", adam_t_from_one, seeds=[seed])
+
+
+def momentum_without_get(w, dw, config=None):
+    """CS231n habit: reading the velocity directly (no default for a fresh config)."""
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config["momentum"] * config["velocity"] - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + v, config
+
+
+def test_missing_config_key_names_the_expected_keys():
+    with pytest.raises(grading.CheckFailure) as info:
+        grading.check("sgd_momentum", momentum_without_get)
+    assert "KeyError" in str(info.value)
+    assert "'learning_rate', 'momentum', 'velocity'" in str(info.value)
 
 
 @pytest.mark.parametrize("name", RULES)

@@ -156,3 +156,17 @@ def test_forward_checker_hints_when_test_mode_changes_the_state():
 
     with pytest.raises(grading.CheckFailure, match="must leave the running averages unchanged"):
         grading.check("batchnorm_forward", forward)
+
+
+def _forward_changing_x(x, gamma, beta, bn_param):
+    """Correct numbers, but centres x in place."""
+    out, cache = batchnorm_forward(x.copy(), gamma, beta, bn_param)
+    x -= x.mean(axis=0)
+    return out, cache
+
+
+def test_forward_that_changes_x_in_place_is_named_and_backward_is_not_blamed():
+    with pytest.raises(grading.CheckFailure, match="changed x in place"):
+        grading.check("batchnorm_forward", _forward_changing_x)
+    with pytest.raises(grading.CheckFailure, match="your batchnorm_forward changed x in place"):
+        grading.check("batchnorm_backward", _forward_changing_x, batchnorm_backward)

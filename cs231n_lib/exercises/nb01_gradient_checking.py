@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from cs231n_lib import gradient_check, layers
+from cs231n_lib.exercises._habits import add_signature_habits, unpack_habit
 from cs231n_lib.grading import Case, Exercise, Mistake, register
 from cs231n_lib.models import FullyConnectedNet
 
@@ -42,9 +43,27 @@ def _power_of_two_step(rng):
     return 2.0 ** -int(rng.integers(14, 18))  # 6.1e-5 ... 7.6e-6
 
 
+def any_shape(rng, min_size=1):
+    """A shape as the docstrings' "any shape" promises: 1-D, (1,), 2-D or 3-D.
+
+    2-D, the shape of most examples, has probability 0.2 only, so code written for matrices
+    alone (x[i, j] loops, x.shape[1]) meets another shape in almost every set of cases.
+    """
+    kind = rng.choice(["1d", "single", "2d", "3d"], p=[0.35, 0.1, 0.2, 0.35])
+    if kind == "single" and min_size <= 1:
+        return (1,)
+    if kind == "2d":
+        rows = int(rng.integers(2, 5))
+        low = max(2, -(-min_size // rows))  # rows * cols >= min_size
+        return (rows, int(rng.integers(low, max(low + 1, 6))))
+    if kind == "3d":
+        return tuple(int(n) for n in rng.integers(2, 4, size=3))
+    return (int(rng.integers(max(2, min_size), 13)),)
+
+
 def _smooth_problem(rng):
-    """A 2-D point x and the function f = smooth_test_function(., c, v) (a partial: sendable)."""
-    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 6)))
+    """A point x of any shape and f = smooth_test_function(., c, v) (a partial: sendable)."""
+    shape = any_shape(rng)
     x = _on_grid(rng.uniform(0.2, 1.5, size=shape))
     c = rng.uniform(1.0, 2.0, size=shape)
     v = rng.uniform(0.5, 1.0, size=shape)
@@ -97,6 +116,7 @@ register(Exercise(
     name="eval_numerical_gradient", notebook=NOTEBOOK,
     reference=gradient_check.eval_numerical_gradient,
     make_case=_numerical_gradient_case, rtol=1e-7,
+    visible_seeds=(2, 4, 0),  # shapes (3,), (3, 3, 3), (3, 3)
     mistakes=[
         Mistake("forward instead of centered difference",
                 "(f(x+h) - f(x)) / h has an error proportional to h; the centered "
@@ -118,11 +138,18 @@ register(Exercise(
 # ----------------------------------------------------------------------------- rel_error
 
 def _rel_error_case(rng):
-    shape = tuple(int(n) for n in rng.integers(1, 6, size=int(rng.integers(1, 3))))
-    a = rng.standard_normal(shape) * 10.0 ** rng.uniform(-6, 2)
+    """a, b of any shape; every non-zero entry is at least 1e-7 in size.
+
+    So a floor such as CS231n's np.maximum(1e-8, ...) in the denominator (which the docstring
+    does not forbid) never changes the result, while values still span nine decades.
+    """
+    shape = any_shape(rng)
+    signs = rng.choice([-1.0, 1.0], size=shape)
+    a = signs * 10.0 ** (rng.uniform(-6, 2) + rng.uniform(-1, 0, size=shape))
     b = a * (1 + rng.standard_normal(shape) * 1e-3)
     if a.size > 1:  # both zero: the relative error there is defined as 0 (G2)
-        a.flat[0] = b.flat[0] = 0.0
+        zero = int(rng.integers(a.size))
+        a.flat[zero] = b.flat[zero] = 0.0
     return Case((a, b))
 
 
@@ -130,47 +157,62 @@ def rel_error_plain_difference(a, b):
     return np.max(np.abs(a - b))
 
 
+def rel_error_cs231n(a, b):
+    return np.max(np.abs(a - b) / (np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
 def rel_error_sum_denominator(a, b):
     return np.max(np.abs(a - b) / (np.abs(a) + np.abs(b)))
 
 
+_SUM_INSTEAD_OF_MAX = (
+    "sum instead of max in the denominator",
+    "The notes' relative error divides by max(|a|, |b|), not |a| + |b| (which halves the "
+    "error when a ≈ b); CS231n's rel_error helper, np.maximum(1e-8, |a| + |b|), is that "
+    "other formula.")
+
 register(Exercise(
     name="rel_error", notebook=NOTEBOOK, reference=gradient_check.rel_error,
     make_case=_rel_error_case, rtol=1e-9,
+    visible_seeds=(2, 4, 0),  # shapes (3,), (3, 3, 3), (3, 3)
     mistakes=[
         Mistake("absolute instead of relative error",
                 "Divide |a - b| by max(|a|, |b|): a difference of 1e-4 is tiny for values "
                 "near 1 and huge for values near 1e-5.", rel_error_plain_difference),
-        Mistake("sum instead of max in the denominator",
-                "The notes' relative error divides by max(|a|, |b|), not |a| + |b| "
-                "(which halves the error when a ≈ b).", rel_error_sum_denominator),
+        Mistake(*_SUM_INSTEAD_OF_MAX, rel_error_cs231n),
+        Mistake(*_SUM_INSTEAD_OF_MAX, rel_error_sum_denominator),
     ],
 ))
 
 
 # ----------------------------------------------------------------------------- grad_check_report
 
-# log10 ranges well inside each band of gradient_check.ERROR_BANDS ('wrong' ... 'good').
-_BAND_LEVELS = ((-1.5, -0.7), (-3.5, -2.5), (-6.5, -4.5), (-9.0, -7.5))
+# Each band's lower edge (log10) and the probability of choosing it. The worst error lies just
+# above its band's lower edge (by a factor 10**0.05 ... 10**0.5) and every other error is at
+# most a tenth of it, so with 6 or more elements the MEAN error falls into a lower band than
+# the max: a checker that picks the band from the mean fails (except in 'good', the lowest).
+_BAND_EDGES = ((-2.0, 0.3), (-4.0, 0.3), (-7.0, 0.3), (-9.0, 0.1))
 
 
 def _grad_check_case(rng):
-    """A numerical gradient and an analytic one with a known worst element.
+    """A numerical gradient (any shape) and an analytic one with a known worst element.
 
-    One element is off by a relative `level` drawn inside one band, the others by at most
-    0.3 * level; one other element is 0 in both (a dead unit: its error is 0, not nan).
-    Magnitudes span four decades, so absolute and relative errors rank elements differently.
+    One element is off by a relative `level`, the others by 10**-3 ... 10**-1 times that; one
+    other element is 0 in both (a dead unit: its error is 0, not nan). Magnitudes span four
+    decades, so absolute and relative errors rank elements differently.
     """
-    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 6)))
+    shape = (1,) if rng.random() < 0.1 else any_shape(rng, min_size=6)
     numeric = rng.choice([-1.0, 1.0], size=shape) * 10 ** rng.uniform(-3, 1, size=shape)
-    worst, zero = (tuple(int(k) for k in np.unravel_index(i, shape))
-                   for i in rng.choice(numeric.size, size=2, replace=False))
-    low, high = _BAND_LEVELS[int(rng.integers(len(_BAND_LEVELS)))]
-    level = 10 ** rng.uniform(low, high)
-    delta = rng.uniform(-0.3, 0.3, size=shape) * level
+    positions = rng.choice(numeric.size, size=min(2, numeric.size), replace=False)
+    worst, *zero = (tuple(int(k) for k in np.unravel_index(i, shape)) for i in positions)
+    edges, weights = zip(*_BAND_EDGES)
+    edge = edges[int(rng.choice(len(edges), p=weights))]
+    level = 10 ** (edge + rng.uniform(0.05, 0.5))
+    delta = rng.choice([-1.0, 1.0], size=shape) * level * 10 ** rng.uniform(-3, -1, size=shape)
     delta[worst] = level * rng.choice([-1.0, 1.0])
     analytic = numeric * (1 + delta)
-    numeric[zero] = analytic[zero] = 0.0
+    for index in zero:
+        numeric[index] = analytic[index] = 0.0
     return Case((analytic, numeric))
 
 
@@ -259,7 +301,8 @@ def grad_check_zero_over_zero(analytic_grad, numeric_grad):
 register(Exercise(
     name="grad_check_report", notebook=NOTEBOOK, reference=gradient_check.grad_check_report,
     make_case=_grad_check_case, output_names=("max_rel_error", "worst_index", "band"),
-    rtol=1e-9, visible_seeds=(3, 0, 18),  # bands: ok only with kinks, good, wrong
+    # (8,) ok only with kinks, (3, 3, 3) wrong, (3, 4) uncomfortable
+    rtol=1e-9, visible_seeds=(0, 7, 11),
     mistakes=[
         Mistake("index of the smallest error",
                 "worst_index must point at the element with the LARGEST relative error "
@@ -286,7 +329,9 @@ register(Exercise(
 # ----------------------------------------------------------------------------- affine_backward
 
 def _affine_case(rng):
-    """x (N, d1, d2) so dx must be reshaped; w (D, M) with M != D so a transposed dw shows."""
+    """x (N, d1, d2) so dx must be reshaped; w (D, M) with M != D so a transposed dw shows.
+
+    The cache is affine_forward's, CS231n's (x, w, b)."""
     n, d1, d2 = (int(k) for k in rng.integers(2, 5, size=3))
     dim = d1 * d2
     m = int(rng.integers(2, 7))
@@ -300,25 +345,25 @@ def _affine_case(rng):
 
 
 def affine_backward_db_not_summed(dout, cache):
-    x_flat, x_shape, w = cache
-    dx = (dout @ w.T).reshape(x_shape)
-    dw = x_flat.T @ dout
+    x, w, b = cache
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout
     return dx, dw, db
 
 
 def affine_backward_dw_transposed(dout, cache):
-    x_flat, x_shape, w = cache
-    dx = (dout @ w.T).reshape(x_shape)
-    dw = dout.T @ x_flat
+    x, w, b = cache
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = dout.T @ x.reshape(x.shape[0], -1)
     db = dout.sum(axis=0)
     return dx, dw, db
 
 
 def affine_backward_dx_not_reshaped(dout, cache):
-    x_flat, x_shape, w = cache
+    x, w, b = cache
     dx = dout @ w.T
-    dw = x_flat.T @ dout
+    dw = x.reshape(x.shape[0], -1).T @ dout
     db = dout.sum(axis=0)
     return dx, dw, db
 
@@ -332,12 +377,16 @@ register(Exercise(
                 "all N examples: db = dout.sum(axis=0), shape (M,).",
                 affine_backward_db_not_summed),
         Mistake("dw transposed",
-                "dw must have w's shape (D, M): dw = x_flat.T @ dout, not dout.T @ x_flat.",
+                "dw must have w's shape (D, M): dw = x_flat.T @ dout, not dout.T @ x_flat "
+                "(x_flat = x.reshape(N, D)).",
                 affine_backward_dw_transposed),
         Mistake("dx not reshaped to x's shape",
                 "The forward pass flattened x to (N, D); give dx back x's original shape "
-                "with .reshape(x_shape).", affine_backward_dx_not_reshaped),
+                "with .reshape(x.shape).", affine_backward_dx_not_reshaped),
     ],
+    habits=(unpack_habit("The cache from affine_forward",
+                         "CS231n's tuple (x, w, b): x in its original shape (N, d1, ..., dk), "
+                         "w of shape (D, M), b of shape (M,); unpack it as x, w, b = cache"),),
 ))
 
 
@@ -466,3 +515,6 @@ register(Exercise(
                 two_layer_relu_backward_times_activation),
     ],
 ))
+
+
+add_signature_habits(NOTEBOOK)

@@ -7,7 +7,8 @@ signature); the checker names it when a student's output equals its output.
 import numpy as np
 
 from cs231n_lib import data, losses
-from cs231n_lib.grading import Case, CheckFailure, Exercise, Mistake, check_case, register
+from cs231n_lib.exercises._habits import add_signature_habits
+from cs231n_lib.grading import Case, CheckFailure, Exercise, Habit, Mistake, check_case, register
 
 NOTEBOOK = "02_sanity_checks"
 
@@ -162,6 +163,9 @@ register(Exercise(
                 "The SVM loss is the mean of the per-example losses: divide the loss and "
                 "dscores by N.", svm_not_averaged),
     ],
+    habits=(Habit("TypeError", r"unexpected keyword argument 'delta'|takes 2 positional",
+                  "This notebook's svm_loss takes the margin as a parameter, "
+                  "svm_loss(scores, y, delta=1.0); CS231n's svm_loss(x, y) fixed it at 1."),),
 ))
 
 
@@ -309,3 +313,6 @@ _EXPECTED_INITIAL_LOSS = register(Exercise(
                 "loss is (C - 1) * delta, not C - 1.", expected_loss_no_delta),
     ],
 ))
+
+
+add_signature_habits(NOTEBOOK)

@@ -5,7 +5,10 @@ from collections import Counter
 import numpy as np
 
 from cs231n_lib import monitor
-from cs231n_lib.grading import Case, CheckFailure, Exercise, Mistake, register
+from cs231n_lib.exercises._habits import add_signature_habits, hints
+from cs231n_lib.grading import (
+    Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, register,
+)
 
 NOTEBOOK = "03_monitoring"
 
@@ -124,11 +127,12 @@ def _diagnose_all(diagnose, curves):
     for curve in curves:
         try:
             answer = diagnose(curve.copy())
-        except NotImplementedError:
+        except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"diagnose_loss_curve raised {type(exc).__name__}: {exc} on a "
-                               f"synthetic curve of {curve.shape[0]} points") from exc
+            raise CheckFailure(f"diagnose_loss_curve raised {exception_name(exc)}: {exc} on a "
+                               f"synthetic curve of {curve.shape[0]} points"
+                               + hints("diagnose_loss_curve", exc)) from exc
         if not isinstance(answer, str) or answer not in monitor.LOSS_DIAGNOSES:
             valid = ", ".join(repr(d) for d in monitor.LOSS_DIAGNOSES)
             raise CheckFailure(f"diagnose_loss_curve returned {answer!r}; it must return one "
@@ -276,6 +280,9 @@ ABORT_MISTAKES = {
         "compare with it instead of losses[0]."),
     "factor argument ignored": (
         "Use the factor argument instead of a hard-coded 3."),
+    "-inf not treated as a blow-up": (
+        "A loss of -inf is as broken as +inf or nan (e.g. the log of a probability that "
+        "overflowed): test `not np.isfinite(latest)`, not only np.isnan(latest)."),
 }
 
 
@@ -311,6 +318,8 @@ def _abort_scenarios(rng):
         ("the latest loss is nan", falling + [np.nan], {}, True,
          "NaN not treated as a blow-up"),
         ("the latest loss is inf", falling + [np.inf], {}, True, None),
+        ("the latest loss is -inf", falling + [-np.inf], {}, True,
+         "-inf not treated as a blow-up"),
         ("the latest loss is above factor x the given initial_loss",
          list(initial * np.array([2.0, 2.4, 2.8, rng.uniform(3.2, 4.0)])),
          {"initial_loss": initial}, True, "initial_loss argument ignored"),
@@ -330,10 +339,11 @@ def check_should_abort(rng, should_abort):
         call = f"should_abort({args})"
         try:
             answer = should_abort(given, **kwargs)
-        except NotImplementedError:
+        except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"{call} raised {type(exc).__name__}: {exc} ({what})") from exc
+            raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc} ({what})"
+                               + hints("should_abort", exc)) from exc
         if not isinstance(answer, (bool, np.bool_)):
             raise CheckFailure(f"{call} returned {answer!r} ({type(answer).__name__}); "
                                "it must return True or False")
@@ -376,6 +386,13 @@ def should_abort_with_factor_three(losses, initial_loss=None, factor=3.0):
     return bool(not np.isfinite(latest) or latest > 3 * initial_loss)
 
 
+def should_abort_nan_only(losses, initial_loss=None, factor=3.0):
+    if initial_loss is None:
+        initial_loss = losses[0]
+    latest = losses[-1]
+    return bool(np.isnan(latest) or latest > factor * initial_loss)
+
+
 register(Exercise(
     name="should_abort", notebook=NOTEBOOK,
     custom_check=check_should_abort, reference_fns=(monitor.should_abort,),
@@ -386,5 +403,9 @@ register(Exercise(
          should_abort_against_previous),
         ("initial_loss argument ignored", should_abort_ignoring_initial_loss),
         ("factor argument ignored", should_abort_with_factor_three),
+        ("-inf not treated as a blow-up", should_abort_nan_only),
     ]],
 ))
+
+
+add_signature_habits(NOTEBOOK)

@@ -6,13 +6,17 @@ works from a zero state fails. Gradients span five orders of magnitude across en
 and bias correction then matter somewhere), and one entry never gets a gradient (like a weight
 whose input is always zero), which is where AdaGrad without epsilon divides 0 by 0.
 The grader compares next_w and the updated config, and reports in-place changes of w.
+
+Every seed also checks one first step from a fresh config (None, left out, {} or only a
+learning rate), so the defaults the docstrings state are graded too (Adam's t starts at 0).
 """
 import copy
 
 import numpy as np
 
 from cs231n_lib import optim
-from cs231n_lib.grading import Case, Exercise, Mistake, register
+from cs231n_lib.exercises._habits import add_signature_habits, key_habit
+from cs231n_lib.grading import Case, Exercise, Mistake, check_case, register
 
 NOTEBOOK = "04_optimizers"
 OUTPUTS = ("next_w", "config")
@@ -78,6 +82,44 @@ def _make_case_for(name):
         return Case((w, dw, copy.deepcopy(config)))
 
     return make_case
+
+
+def _make_fresh_case_for(name):
+    """make_case for a first step: no state in config (None, left out, {} or a learning rate)."""
+    def make_case(rng):
+        shape = tuple(int(n) for n in rng.integers(3, 6, size=int(rng.integers(1, 3))))
+        w = rng.standard_normal(shape)
+        dw = _gradient_scales(rng, shape) * rng.standard_normal(shape)
+        kind = int(rng.integers(4))
+        if kind == 0:
+            return Case((w, dw))
+        config = [None, {}, {"learning_rate": _learning_rate(rng)}][kind - 1]
+        return Case((w, dw, config))
+    return make_case
+
+
+def _check_fresh_and_running(name):
+    """custom_check: per seed, a first step from a fresh config, then a step in mid-run."""
+    fresh, running = _make_fresh_case_for(name), _make_case_for(name)
+
+    def check(rng, student_fn):
+        exercise = _EXERCISES[name]
+        seed = int(rng.integers(2**31))
+        for case_seed, make_case in ((seed, fresh), (seed + 1, running)):
+            check_case(exercise, student_fn, make_case(np.random.default_rng(case_seed)),
+                       case_seed)
+    check.__name__ = f"check_{name}"
+    return check
+
+
+def _state_habit(name):
+    keys = tuple(HYPERPARAMETERS[name]) + STATE_KEYS[name]
+    return key_habit("config", keys, "any of them may be missing (a fresh config is {} or "
+                     "None): read each with config.get(key, default) or config.setdefault")
+
+
+STATE_KEYS = {"sgd": (), "sgd_momentum": ("velocity",), "nesterov_momentum": ("velocity",),
+              "adagrad": ("cache",), "rmsprop": ("cache",), "adam": ("m", "v", "t")}
 
 
 # ----------------------------------------------------------------------------- known mistakes
@@ -235,6 +277,43 @@ def adam_without_bias_correction(w, dw, config=None):
     return next_w, config
 
 
+def adam_without_bias_correction_t_unchanged(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("t", 0)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    m = config["beta1"] * m + (1 - config["beta1"]) * dw
+    v = config["beta2"] * v + (1 - config["beta2"]) * dw ** 2
+    config["m"], config["v"] = m, v
+    next_w = w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"])
+    return next_w, config
+
+
+def adam_t_starts_at_1(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("t", 1)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    t = config["t"] + 1
+    m = config["beta1"] * m + (1 - config["beta1"]) * dw
+    v = config["beta2"] * v + (1 - config["beta2"]) * dw ** 2
+    m_hat = m / (1 - config["beta1"] ** t)
+    v_hat = v / (1 - config["beta2"] ** t)
+    config["m"], config["v"], config["t"] = m, v, t
+    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
+    return next_w, config
+
+
 def adam_t_incremented_after_use(w, dw, config=None):
     if config is None:
         config = {}
@@ -277,10 +356,14 @@ def adam_epsilon_inside_sqrt(w, dw, config=None):
 
 # ----------------------------------------------------------------------------- registry
 
+_EXERCISES = {}
+
+
 def _register(name, mistakes):
-    register(Exercise(name=name, notebook=NOTEBOOK, reference=optim.UPDATE_RULES[name],
-                      make_case=_make_case_for(name), output_names=OUTPUTS, rtol=1e-6,
-                      mistakes=mistakes))
+    _EXERCISES[name] = register(Exercise(
+        name=name, notebook=NOTEBOOK, reference=optim.UPDATE_RULES[name],
+        make_case=_make_case_for(name), custom_check=_check_fresh_and_running(name),
+        output_names=OUTPUTS, rtol=1e-6, mistakes=mistakes, habits=(_state_habit(name),)))
 
 
 _register("sgd", [
@@ -338,10 +421,18 @@ _register("rmsprop", [
             "cache = decay_rate * cache + (1 - decay_rate) * dw**2.", rmsprop_without_leak),
 ])
 
+_NO_BIAS_CORRECTION = ("Adam without bias correction",
+                       "m and v start at 0, so early on they are too small; count the steps "
+                       "in t (t += 1 first) and divide m and v by (1 - beta1**t) and "
+                       "(1 - beta2**t) before the step.")
+
 _register("adam", [
-    Mistake("Adam without bias correction",
-            "m and v start at 0, so early on they are too small; divide them by "
-            "(1 - beta1**t) and (1 - beta2**t) before the step.", adam_without_bias_correction),
+    Mistake(*_NO_BIAS_CORRECTION, adam_without_bias_correction),
+    Mistake(*_NO_BIAS_CORRECTION, adam_without_bias_correction_t_unchanged),
+    Mistake("Adam's step count t starting at 1",
+            "t counts the steps taken so far and starts at 0 (config.setdefault('t', 0)); it "
+            "becomes 1 at the first step, where the bias correction divides by "
+            "1 - beta1**1.", adam_t_starts_at_1),
     Mistake("Adam incrementing t after use",
             "t counts the steps including this one: increment it first (t = t + 1), then use "
             "it in the bias correction (at the first step t = 1, not 0).",
@@ -350,3 +441,6 @@ _register("adam", [
             "Adam divides by (np.sqrt(v_hat) + epsilon), not np.sqrt(v_hat + epsilon); the "
             "difference shows for weights with tiny gradients.", adam_epsilon_inside_sqrt),
 ])
+
+
+add_signature_habits(NOTEBOOK)

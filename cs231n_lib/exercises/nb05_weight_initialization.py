@@ -9,7 +9,8 @@ Every known mistake is written the way a student would write it (plain numpy, sa
 import numpy as np
 
 from cs231n_lib import init, monitor
-from cs231n_lib.grading import Case, Exercise, Mistake, fail, register, run_student
+from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
+from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
 
 NOTEBOOK = "05_weight_initialization"
 
@@ -204,7 +205,8 @@ def _fail(call, problem, mistake=None):
 
 def _draw(init_fn, call, scheme, n_in, n_out, seed):
     """The student's weights as a float array, or a CheckFailure explaining why not."""
-    W = run_student(call, init_fn, scheme, n_in, n_out, np.random.default_rng(seed))
+    W = run_with_habits("init_weights", call, init_fn, scheme, n_in, n_out,
+                        np.random.default_rng(seed))
     try:
         W = np.asarray(W, dtype=np.float64)
     except (TypeError, ValueError):
@@ -411,3 +413,6 @@ register(Exercise(
                 stats_variance_instead_of_std),
     ],
 ))
+
+
+add_signature_habits(NOTEBOOK)

@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from cs231n_lib import gradient_check, layers
+from cs231n_lib.exercises._habits import add_signature_habits, hints, key_habit
 from cs231n_lib.grading import (
     CheckFailure, Exercise, GradingAbort, Mistake, compare_outputs, exception_name, fail, register,
 )
@@ -246,13 +247,31 @@ def _forward_plan(rng):
 
 
 def _forward_step(fn, x, gamma, beta, state, keys):
-    """Call fn on copies; return (out, running_mean, running_var) as found afterwards."""
+    """Call fn on copies; return (out, running_mean, running_var) as found afterwards.
+
+    Raises InputChanged when fn changed x, gamma or beta in place.
+    """
     bn_param = copy.deepcopy(state)
     bn_param.update(keys)
-    result = fn(x.copy(), gamma.copy(), beta.copy(), bn_param)
+    given = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
+    result = fn(given["x"], given["gamma"], given["beta"], bn_param)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise TypeError("batchnorm_forward must return a tuple (out, cache)")
+    changed_inputs(given, {"x": x, "gamma": gamma, "beta": beta})
     return result[0], bn_param.get("running_mean"), bn_param.get("running_var"), bn_param
+
+
+class InputChanged(Exception):
+    """A student's function changed one of its array arguments in place."""
+
+
+def changed_inputs(given, original):
+    """Raise InputChanged naming the arrays of `given` that differ from `original`."""
+    changed = [name for name, value in given.items()
+               if not np.array_equal(value, original[name], equal_nan=True)]
+    if changed:
+        raise InputChanged(f"changed {' and '.join(changed)} in place; compute new arrays "
+                           "instead (e.g. x - mean, not x -= mean)")
 
 
 def _reference_states(gamma, beta, steps):
@@ -298,10 +317,13 @@ def check_batchnorm_forward(rng, forward):
                 f"{len(steps)} ({what})")
         try:
             out, mean, var, _ = _forward_step(forward, x, gamma, beta, state, keys)
+        except InputChanged as exc:
+            _fail(f"{call}: your function {exc}")
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}") from exc
+            raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}"
+                               + hints("batchnorm_forward", exc)) from exc
         if mean is None or var is None:
             _fail(f"{call}: after the call bn_param has no 'running_mean'/'running_var'. Store "
                   "the (updated) running averages back into bn_param, e.g. "
@@ -323,9 +345,15 @@ def check_batchnorm_forward(rng, forward):
         _fail(message, mistake)
 
 
+BN_PARAM_HABIT = key_habit(
+    "bn_param", ("mode", "eps", "momentum", "running_mean", "running_var"),
+    "only 'mode' is always there (the first call has no running averages yet): read the "
+    "others with bn_param.get(key, default), running averages starting at zeros and ones")
+
 register(Exercise(
     name="batchnorm_forward", notebook=NOTEBOOK, reference=layers.batchnorm_forward,
     custom_check=check_batchnorm_forward, mistakes=FORWARD_MISTAKES, rtol=RTOL,
+    habits=(BN_PARAM_HABIT,),
 ))
 
 
@@ -470,20 +498,30 @@ def check_backward_on(name, reference_backward, mistakes, forward, backward,
     call = (f"{name}(dout {dout.shape}, cache) with the cache of your batchnorm_forward"
             f"(x {x.shape}, gamma, beta, {{'mode': 'train'}})")
     try:
-        result = forward(x.copy(), gamma.copy(), beta.copy(), {"mode": "train"})
+        given = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
+        result = forward(given["x"], given["gamma"], given["beta"], {"mode": "train"})
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise TypeError("batchnorm_forward must return a tuple (out, cache)")
         out, cache = result
+        changed_inputs(given, {"x": x, "gamma": gamma, "beta": beta})
+    except InputChanged as exc:
+        raise CheckFailure(f"{call}: your batchnorm_forward {exc}; pass "
+                           "test_batchnorm_forward first — the backward pass is graded with it")
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call}: your batchnorm_forward raised {_relay(exc)}: {exc}") from exc
+        raise CheckFailure(f"{call}: your batchnorm_forward raised {_relay(exc)}: {exc}"
+                           + hints("batchnorm_forward", exc)) from exc
     try:
-        grads = backward(dout.copy(), copy.deepcopy(cache))
+        given_dout = dout.copy()
+        grads = backward(given_dout, copy.deepcopy(cache))
+        changed_inputs({"dout": given_dout}, {"dout": dout})
+    except InputChanged as exc:
+        raise CheckFailure(f"{call}: your {name} {exc}")
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}") from exc
+        raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}" + hints(name, exc)) from exc
     ref_out, ref_cache = layers.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(),
                                                   {"mode": "train"})
     expected = reference_backward(dout.copy(), ref_cache)
@@ -516,7 +554,7 @@ register(Exercise(
     custom_check=_backward_checker("batchnorm_backward", layers.batchnorm_backward,
                                    BACKWARD_MISTAKES),
     reference_fns=(layers.batchnorm_forward, layers.batchnorm_backward),
-    mistakes=BACKWARD_MISTAKES, rtol=RTOL, output_names=GRAD_NAMES,
+    mistakes=BACKWARD_MISTAKES, rtol=RTOL, output_names=GRAD_NAMES, habits=(BN_PARAM_HABIT,),
 ))
 
 register(Exercise(
@@ -525,4 +563,8 @@ register(Exercise(
                                    BACKWARD_ALT_MISTAKES),
     reference_fns=(layers.batchnorm_forward, layers.batchnorm_backward_alt),
     mistakes=BACKWARD_ALT_MISTAKES, rtol=RTOL, output_names=GRAD_NAMES,
+    habits=(BN_PARAM_HABIT,),
 ))
+
+
+add_signature_habits(NOTEBOOK)

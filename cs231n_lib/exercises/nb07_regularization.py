@@ -10,8 +10,8 @@ import math
 import numpy as np
 
 from cs231n_lib import layers, losses
-from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
-from cs231n_lib.grading import run_student as _run
+from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
+from cs231n_lib.grading import Case, Exercise, Habit, Mistake, fail, register
 
 NOTEBOOK = "07_regularization"
 
@@ -119,6 +119,10 @@ def dropout_forward_keep_as_drop(x, dropout_param):
         return x, (dropout_param, None)
     mask = np.random.default_rng(dropout_param.get("seed")).random(x.shape) >= drop_prob
     return x * mask / (1 - drop_prob), (dropout_param, mask)
+
+
+def _run(call, fn, *args, **kwargs):
+    return run_with_habits("dropout", call, fn, *args, **kwargs)
 
 
 NOT_INVERTED = Mistake(
@@ -313,4 +317,14 @@ register(Exercise(
     name="dropout", notebook=NOTEBOOK, custom_check=check_dropout,
     reference_fns=(layers.dropout_forward, layers.dropout_backward),
     mistakes=[NOT_INVERTED, MASK_REGENERATED, ACTIVE_IN_TEST, KEEP_AS_DROP],
+    habits=(Habit("KeyError", r"^'p'$",
+                  "This notebook's dropout reads dropout_param['keep_prob'], the probability of "
+                  "KEEPING a unit; CS231n called it p (and its older versions used p for the "
+                  "probability of dropping one)."),
+            Habit("KeyError", r"^'(mode|seed)'$",
+                  "dropout_param holds 'keep_prob' and 'mode' and may lack 'seed': read it "
+                  "with dropout_param.get('seed')."),),
 ))
+
+
+add_signature_habits(NOTEBOOK)

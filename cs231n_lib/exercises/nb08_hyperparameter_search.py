@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from cs231n_lib import data, search
+from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
 from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
-from cs231n_lib.grading import run_student as _run
 
 NOTEBOOK = "08_hyperparameter_search"
 
@@ -25,6 +25,17 @@ KS_CONSTANT = 3.3
 
 
 # ----------------------------------------------------------------------------- helpers
+
+_EXERCISE_OF_FUNCTION = {"split_validation": "split_validation", "log_uniform": "log_uniform",
+                         "grid_points": "search_points", "random_points": "search_points",
+                         "narrow_range": "narrow_range", "edge_warning": "edge_warning"}
+
+
+def _run(call, fn, *args, **kwargs):
+    """Run student code; errors name `call` and carry the exercise's habit hints."""
+    name = _EXERCISE_OF_FUNCTION.get(call.split("(")[0], "")
+    return run_with_habits(name, call, fn, *args, **kwargs)
+
 
 def _fail(call, problem, mistake=None):
     fail(f"{call}: {problem}", mistake)
@@ -736,3 +747,6 @@ register(Exercise(
     name="edge_warning", notebook=NOTEBOOK, custom_check=check_edge_warning,
     reference_fns=(search.edge_warning,), mistakes=EDGE_MISTAKES,
 ))
+
+
+add_signature_habits(NOTEBOOK)

@@ -1,0 +1,86 @@
+"""Habits students bring from CS231n (or from elsewhere), shared by the exercise registries.
+
+When a student's function raises, the check adds one sentence that says what this notebook
+expects instead: the signature (for any TypeError about arguments), the keys of a config dict
+(for a KeyError), the layout of a cache that cannot be unpacked. The registries attach them
+with `add_signature_habits(NOTEBOOK)` at the end of their module; custom checks run student
+code through `run_with_habits`, so their failures carry the same hints as compared cases.
+"""
+import inspect
+
+from cs231n_lib.grading import (
+    CheckFailure, GradingAbort, Habit, _REGISTRY, exception_name, habit_hint,
+)
+
+# The words Python uses when a call does not fit the function's parameters.
+SIGNATURE_ERROR = (r"positional argument|keyword argument|takes \d+ |takes from \d+|"
+                   r"missing \d+ required|unexpected keyword")
+
+# Signatures as the notebooks show them, where the library's reference has extra parameters
+# or another name for them (e.g. eval_numerical_gradient's `verbose`).
+SHOWN_SIGNATURES = {
+    "eval_numerical_gradient": "eval_numerical_gradient(f, x, h=1e-5)",
+    "init_weights": "init_weights(scheme, n_in, n_out, rng)",
+    "log_uniform": "log_uniform(low_exp, high_exp, size, rng)",
+    "normalize": "normalize(X_train, X_val, X_test)",
+}
+
+
+def signature_of(fn, name):
+    """`name(params)` as the notebook shows it."""
+    if name in SHOWN_SIGNATURES:
+        return SHOWN_SIGNATURES[name]
+    return f"{name}{inspect.signature(fn)}"
+
+
+def signature_habit(exercise):
+    """A Habit that names the expected signature(s) on any TypeError about arguments."""
+    shown = " and ".join(signature_of(fn, name) for fn, name in
+                         zip(exercise.reference_fns, exercise.function_names))
+    return Habit("TypeError", SIGNATURE_ERROR,
+                 f"This notebook calls {shown}: give your function exactly these parameters.")
+
+
+def add_signature_habits(notebook):
+    """Give every registered exercise of `notebook` the signature habit (once)."""
+    for exercise in _REGISTRY.values():
+        if exercise.notebook != notebook or not exercise.reference_fns:
+            continue
+        if not any(h.error == "TypeError" and h.pattern == SIGNATURE_ERROR
+                   for h in exercise.habits):
+            exercise.habits = (signature_habit(exercise),) + tuple(exercise.habits)
+
+
+def key_habit(container, keys, advice=""):
+    """A Habit for a KeyError on one of `keys` of a dict argument (e.g. config)."""
+    pattern = "^'(" + "|".join(keys) + ")'$"
+    return Habit("KeyError", pattern,
+                 f"{container} may hold the keys {', '.join(repr(k) for k in keys)}; "
+                 f"{advice or 'read the optional ones with .get(key, default) or setdefault'}.")
+
+
+def unpack_habit(what, layout):
+    """A Habit for a cache (or another tuple) that cannot be unpacked the way the code tries."""
+    return Habit("ValueError", r"values to unpack|not enough values|too many values",
+                 f"{what} is {layout}.")
+
+
+def habits_of(name):
+    exercise = _REGISTRY.get(name)
+    return exercise.habits if exercise is not None else ()
+
+
+def hints(name, exc):
+    """The hint lines of exercise `name`'s habits that explain `exc` ("" if none)."""
+    exercise = _REGISTRY.get(name)
+    return habit_hint(exercise, exc) if exercise is not None else ""
+
+
+def run_with_habits(name, call, fn, *args, **kwargs):
+    """grading.run_student for custom checks, with the exercise's habit hints added."""
+    try:
+        return fn(*args, **kwargs)
+    except (NotImplementedError, GradingAbort):
+        raise
+    except Exception as exc:
+        raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc}" + hints(name, exc)) from exc
