@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -41,7 +42,12 @@ class DelegationDetected(GradingAbort):
 
 
 class MutationRefused(GradingAbort):
-    """The student's function changed one of its arguments in place."""
+    """The student's function changed one of its arguments in place; `result` is what it
+    returned (so a check can still name the known mistake that does the same)."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
 
 
 class ReferenceUsed(RuntimeError):
@@ -92,6 +98,19 @@ def _tripwire_code(fn):
     return _TRIPWIRE_CODES[fn]
 
 
+# None: armed only in an IPython kernel (a notebook), where the functions checked are a
+# student's. Library tests that check the reference against itself run outside one; tests of
+# the trip-wires set it to True.
+ARMED = None
+
+
+def tripwires_armed():
+    if ARMED is not None:
+        return ARMED
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and ipython.get_ipython() is not None
+
+
 class TripWires:
     """Context manager: the given functions raise ReferenceUsed while it is active."""
 
@@ -102,7 +121,7 @@ class TripWires:
 
     def __enter__(self):
         self.depth += 1
-        if self.depth == 1:  # a student function calling another one: already armed
+        if self.depth == 1 and tripwires_armed():  # depth > 1: a student function calling another
             self.saved = [(fn, fn.__code__) for fn in self.functions]
             for fn in self.functions:
                 fn.__code__ = _tripwire_code(fn)
@@ -164,7 +183,7 @@ class Guard:
         for label, old, new in self._pairs(before, args, kwargs):
             where = values.first_change(old, new)
             if where is not None and not self._reference_changes(before, label):
-                raise MutationRefused(mutation_message(self.name, label, where))
+                raise MutationRefused(mutation_message(self.name, label, where), result)
         return result
 
     def _label(self, i):
@@ -182,6 +201,11 @@ class Guard:
         if self.reference is None:
             return False
         args, kwargs = copy.deepcopy(before)
+        # Dicts record writes: a state dict (bn_param, config) counts as written even when
+        # this call stores the same values (test mode), so a wrong update there is graded
+        # by comparing its contents, not refused as a change of the caller's data.
+        args = [_RecordingDict(a) if type(a) is dict else a for a in args]
+        kwargs = {k: _RecordingDict(v) if type(v) is dict else v for k, v in kwargs.items()}
         snapshot = copy.deepcopy(before)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -193,8 +217,28 @@ class Guard:
             return True
         for other, old, new in self._pairs(snapshot, args, kwargs):
             if other == label:
-                return values.first_change(old, new) is not None
+                return getattr(new, "written", False) or values.first_change(old, new) is not None
         return False
+
+
+class _RecordingDict(dict):
+    """A dict that remembers whether anything was stored into it."""
+    written = False
+
+    def _mark(method):
+        def marked(self, *args, **kwargs):
+            self.written = True
+            return method(self, *args, **kwargs)
+        return marked
+
+    __setitem__ = _mark(dict.__setitem__)
+    __delitem__ = _mark(dict.__delitem__)
+    setdefault = _mark(dict.setdefault)
+    update = _mark(dict.update)
+    pop = _mark(dict.pop)
+    popitem = _mark(dict.popitem)
+    clear = _mark(dict.clear)
+    del _mark
 
 
 def mutation_message(function, parameter, where):
@@ -204,6 +248,6 @@ def mutation_message(function, parameter, where):
     """
     changed = (f"{parameter}: {where.strip('()')}" if where.startswith("(")
                else f"{parameter}{where}")
-    return (f"{function} changed its argument {parameter} in place ({changed} is different "
-            f"after the call). The caller's {parameter} must stay as it was: compute new arrays "
+    return (f"{function} changed {parameter} in place ({changed} is different after the "
+            f"call). The caller's {parameter} must stay as it was: compute new arrays "
             f"(a = a * s, not a *= s), or work on a copy.")

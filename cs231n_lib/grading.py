@@ -364,19 +364,58 @@ def _call_quietly(fn, case):
         return _call(fn, case)
 
 
-def _matching_mistake(exercise, case, actual):
-    """The first known mistake whose output equals the student's (the student's error is that one)."""
+def _matching_mistake(exercise, case, actual, student_fn=None, other_cases=()):
+    """The known mistake the student made, or None.
+
+    A mistake whose output equals the student's (nans never agreeing) is it. One that agrees
+    only through nans (both divided 0 by 0 somewhere) is named only if it also explains the
+    student's output on every other case of the check: any unguarded division makes nans,
+    so nans alone would give wrong labels.
+    """
+    by_nans = []
     for mistake in exercise.mistakes:
-        if not callable(mistake.implementation):
+        wrong = _mistake_output(mistake, case)
+        if wrong is _FAILED:
             continue
-        try:
-            wrong, _ = _call_quietly(mistake.implementation, case)
-        except Exception:  # a mistake may fail on some inputs; then it is not this one
-            continue
-        if compare_outputs(actual, wrong, exercise.rtol, exercise.atol, exercise.output_names,
-                           nan_agrees=False) is None:
+        if _agrees(exercise, actual, wrong, nan_agrees=False):
+            return mistake
+        if _agrees(exercise, actual, wrong, nan_agrees=True):
+            by_nans.append(mistake)
+    if not by_nans or student_fn is None:
+        return by_nans[0] if by_nans and not other_cases else None
+    outputs = [(other, _student_output(student_fn, other)) for other in other_cases]
+    for mistake in by_nans:
+        if all(out is _FAILED or _agrees(exercise, out, _mistake_output(mistake, other), True)
+               for other, out in outputs):
             return mistake
     return None
+
+
+_FAILED = object()
+
+
+def _agrees(exercise, actual, wrong, nan_agrees):
+    return wrong is not _FAILED and compare_outputs(
+        actual, wrong, exercise.rtol, exercise.atol, exercise.output_names,
+        nan_agrees=nan_agrees) is None
+
+
+def _mistake_output(mistake, case):
+    if not callable(mistake.implementation):
+        return _FAILED
+    try:
+        return _call_quietly(mistake.implementation, case)[0]
+    except Exception:  # a mistake may fail on some inputs; then it is not this one
+        return _FAILED
+
+
+def _student_output(student_fn, case):
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _call(student_fn, case)[0]
+    except (NotImplementedError, GradingAbort, Exception):
+        return _FAILED
 
 
 def fail(message, mistake=None):
@@ -407,15 +446,20 @@ def run_student(call, fn, *args, **kwargs):
         raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc}") from exc
 
 
-def check_case(exercise, student_fn, case, seed):
+def check_case(exercise, student_fn, case, seed, other_cases=()):
     """Run one case; raise CheckFailure with a teaching message if the student's output is wrong.
 
     In-place changes of the inputs are refused by the Guard that check() puts around
-    student_fn (a GradingAbort, turned into a CheckFailure by check())."""
+    student_fn; here they get the call's description and, if known, the mistake's name.
+    other_cases: the check's other cases, evidence for naming a mistake (see _matching_mistake).
+    """
     names = parameter_names(exercise.reference)
     header = f"{exercise.function_names[0]}{describe_inputs(case, names)} [case seed {seed}]"
     try:
         actual, _ = _call(student_fn, case)
+    except boundary.MutationRefused as exc:
+        mistake = None if exc.result is None else _matching_mistake(exercise, case, exc.result)
+        fail(f"{header}:\n{exc}", mistake)
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
@@ -425,11 +469,8 @@ def check_case(exercise, student_fn, case, seed):
     problem = compare_outputs(actual, expected, exercise.rtol, exercise.atol, exercise.output_names)
     if problem is None:
         return
-    message = f"{header}:\n{problem}"
-    mistake = _matching_mistake(exercise, case, actual)
-    if mistake is not None:
-        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
-    raise CheckFailure(message)
+    others = [other for other in other_cases if other is not case]
+    fail(f"{header}:\n{problem}", _matching_mistake(exercise, case, actual, student_fn, others))
 
 
 def _hidden_seeds(count):
@@ -530,8 +571,9 @@ def check(name, *student_fns, hidden=False, seeds=None):
             for seed in seeds:
                 exercise.custom_check(np.random.default_rng(seed), *functions)
         else:
-            for seed, case in exercise.cases(seeds):
-                check_case(exercise, functions[0], case, seed)
+            cases = list(exercise.cases(seeds))
+            for seed, case in cases:
+                check_case(exercise, functions[0], case, seed, [c for _, c in cases])
     except NotImplementedYet:
         raise
     except NotImplementedError:
