@@ -262,11 +262,22 @@ def compare_outputs(actual, expected, rtol=DEFAULT_RTOL, atol=1e-10, names=(), n
         for path, exp_leaf in _leaves(exp):
             label = f"{name}{path}"
             if path not in act_leaves:
-                return f"{label} is missing"
+                return _missing(name, path, act_leaves)
             problem = _compare_leaf(label, act_leaves[path], exp_leaf, rtol, atol, nan_agrees)
             if problem:
                 return problem
     return None
+
+
+def _missing(name, path, act_leaves):
+    """Why output `name{path}` is missing: the value found where a container was expected."""
+    for prefix in sorted((p for p in act_leaves if path.startswith(p)), key=len, reverse=True):
+        found = act_leaves[prefix]
+        if isinstance(found, values.Opaque):
+            return f"{name}{prefix} {values.cannot_compare(found)}"
+        return (f"{name}{path} is missing: {name}{prefix} is a {type(found).__name__}, "
+                "where a tuple, list or dict was expected")
+    return f"{name}{path} is missing"
 
 
 def _compare_leaf(label, actual, expected, rtol, atol, nan_agrees=True):

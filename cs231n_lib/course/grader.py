@@ -476,6 +476,8 @@ def _grade_cells(result, source, submission, session, failed_answers, hidden_see
         status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds)
         if "reference implementation" in message:
             result.problems.append(f"{gid}: uses the course's reference implementation")
+        if status == "passed" and message:
+            result.problems.append(f"{gid}: {message}")
         result.cells.append(CellResult(gid, points if status == "passed" else 0.0, points,
                                        status, message))
 
