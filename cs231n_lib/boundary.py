@@ -173,6 +173,7 @@ class Guard:
             self.parameters = list(inspect.signature(reference).parameters) if reference else []
         except (TypeError, ValueError):
             self.parameters = []
+        self.state = set()   # parameters the reference was seen to write to: its state
 
     def __call__(self, *args, **kwargs):
         try:
@@ -181,9 +182,14 @@ class Guard:
             return self.fn(*args, **kwargs)
         result = self.fn(*args, **kwargs)
         for label, old, new in self._pairs(before, args, kwargs):
+            if label in self.state:
+                continue
             where = values.first_change(old, new)
-            if where is not None and not self._reference_changes(before, label):
+            if where is None:
+                continue
+            if not self._reference_changes(before, label):
                 raise MutationRefused(mutation_message(self.name, label, where), result)
+            self.state.add(label)
         return result
 
     def _label(self, i):
