@@ -255,5 +255,5 @@ def mutation_message(function, parameter, where):
     changed = (f"{parameter}: {where.strip('()')}" if where.startswith("(")
                else f"{parameter}{where}")
     return (f"{function} changed {parameter} in place ({changed} is different after the "
-            f"call). The caller's {parameter} must stay as it was: compute new arrays "
-            f"(a = a * s, not a *= s), or work on a copy.")
+            f"call). A function that changed its input in place changes the caller's data: "
+            f"compute new arrays (a = a * s, not a *= s), or work on a copy of {parameter}.")
