@@ -309,3 +309,18 @@ def test_hidden_seeds_without_a_secret_are_fresh(monkeypatch, tmp_path):
     secret = grading.course_secret(create=True)
     assert len(secret) == 64 and (tmp_path / ".course" / "grading_secret").stat().st_mode & 0o077 == 0
     assert grading.hidden_seeds("l2_penalty") == grading.hidden_seeds("l2_penalty")
+
+
+@pytest.mark.parametrize("notebook", sorted({grading.get_exercise(n).notebook
+                                             for n in grading.exercise_names()}))
+def test_notebook_trip_wires_are_the_graders(notebook):
+    """The in-notebook trip-wires cover exactly the functions the grader's library copy removes,
+    with the same message."""
+    found = {(fn.__module__, fn.__name__) for fn in grading.reference_functions(notebook)}
+    assert found == set(batch.tripwires_for(notebook))
+    for module, name in found:
+        namespace = {"ReferenceUsed": RuntimeError}
+        exec(sandbox.TRIPWIRE.format(name=name, module=module), namespace)
+        with pytest.raises(RuntimeError) as info:
+            namespace[name]()
+        assert str(info.value) == boundary.reference_used_message(module, name)
