@@ -501,12 +501,25 @@ def course_secret(create=False):
     from cs231n_lib.course import paths
     path = paths.WORK / "grading_secret"
     if not path.exists() and create:
-        import secrets
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_secret(path)
+    return path.read_text().strip() if path.exists() else None
+
+
+def _create_secret(path):
+    # Written to a private temporary file, then linked into place: graders starting at once
+    # never read a half-written secret, and the first one's secret wins.
+    import secrets
+    import tempfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    try:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    return path.read_text().strip() if path.exists() else None
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def hidden_seeds(name, count=HIDDEN_CASES, secret=None):
