@@ -107,7 +107,8 @@ def test_kill_inside_a_function_call_only_costs_that_exercise(course):
 
 
 def test_huge_allocation_is_a_memory_error_not_an_oom(course):
-    source = ANSWER_REL_ERROR + "\nimport numpy as np\nbig = np.ones(int(20e9) // 8)"
+    # Before the definition: an error after it would only be a note (see test_verdicts.py).
+    source = "import numpy as np\nbig = np.ones(int(20e9) // 8)\n" + ANSWER_REL_ERROR
     result = grade(course, with_answer(course, "rel_error", source))
     expect(result, test_rel_error=0)
     assert "MemoryError" in message(result, "test_rel_error")

@@ -42,7 +42,7 @@ def test_wrong_values_name_output_error_index_and_mistake():
     with pytest.raises(CheckFailure) as info:
         grading.check("_test_scale", _scale_forgot_factor)
     message = str(info.value)
-    assert "_test_scale(array(" in message
+    assert "_scale_reference(x=array(" in message and "factor=2.5" in message
     assert "out differs from the reference" in message
     assert "max relative error" in message and "at index" in message
     assert "Known mistake: factor ignored" in message
@@ -79,7 +79,7 @@ def test_in_place_mutation_is_rejected():
     def mutating(x, factor):
         x *= factor
         return x.copy(), {"factor": factor}
-    with pytest.raises(CheckFailure, match="changed its input in place"):
+    with pytest.raises(CheckFailure, match="changed x in place"):
         grading.check("_test_scale", mutating)
 
 
@@ -159,3 +159,84 @@ def test_a_habit_from_elsewhere_is_explained():
     with pytest.raises(grading.CheckFailure) as info:
         grading.check_case(exercise, other_error, exercise.make_case(None), seed=0)
     assert "CS231n" not in str(info.value)
+
+
+# ----------------------------------------------------------------------------- in the notebook
+
+def test_array_failures_show_returned_next_to_expected_around_the_worst_entry():
+    with pytest.raises(CheckFailure) as info:
+        grading.check("_test_scale", lambda x, factor: (x * factor + (x > 1.5), {"factor": factor}))
+    lines = str(info.value).splitlines()
+    returned = next(line for line in lines if line.strip().startswith("returned out["))
+    expected = lines[lines.index(returned) + 1]
+    assert expected.strip().startswith("expected") and returned.index("=") == expected.index("=")
+
+
+def test_a_pass_prints_one_line_only_when_called_from_a_notebook(capsys):
+    grading.check("_test_scale", _scale_reference)
+    assert capsys.readouterr().out == ""
+    notebook = {"__name__": "__main__", "check": grading.check, "f": _scale_reference}
+    exec("check('_test_scale', f)\ncheck('_test_scale', f, hidden=True)", notebook)
+    assert capsys.readouterr().out.splitlines() == [
+        "_test_scale: 3 visible case(s) passed; hidden cases are graded later.",
+        f"_test_scale: {grading.HIDDEN_CASES} hidden case(s) passed."]
+
+
+def test_a_stub_says_not_implemented_yet():
+    def _scale_reference(x, factor):
+        raise NotImplementedError()
+    with pytest.raises(NotImplementedError) as info:
+        grading.check("_test_scale", _scale_reference)
+    assert isinstance(info.value, grading.NotImplementedYet)
+    assert info.value._render_traceback_() == [
+        "NotImplementedYet: _scale_reference is not implemented yet"]
+
+
+def test_ipython_shows_only_the_teaching_message(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns.update(check=grading.check, f=_scale_forgot_factor)
+        shell.run_cell("check('_test_scale', f)")
+    finally:
+        InteractiveShell.clear_instance()
+    out = capsys.readouterr()
+    shown = out.out + out.err
+    assert "CheckFailure: _scale_reference(x=array(" in shown
+    assert "Known mistake: factor ignored" in shown
+    assert "grading.py" not in shown and "Traceback" not in shown
+
+
+def _unguarded_max(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))
+
+
+def _unguarded_sum(a, b):
+    return float(np.max(np.abs(a - b) / (np.abs(a) + np.abs(b))))
+
+
+def _guarded_max(a, b):
+    d = np.maximum(np.abs(a), np.abs(b))
+    return float(np.max(np.where(d == 0, 0.0, np.abs(a - b) / np.where(d == 0, 1.0, d))))
+
+
+NAN_EXERCISE = Exercise(
+    name="_nan_demo", notebook="_tests", reference=_guarded_max, make_case=None, rtol=1e-9,
+    mistakes=[Mistake("sum instead of max", "Divide by max(|a|, |b|).", _unguarded_sum)])
+
+
+def test_nans_alone_do_not_name_a_mistake_the_other_cases_rule_out():
+    """A missing 0/0 guard makes nan, as does the unguarded 'sum' mistake: that is no evidence
+    of the sum; the case without zeros (where the student was right) rules it out."""
+    with_zero = Case((np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.001, 2.0])))
+    without_zero = Case((np.array([1.0, 2.0]), np.array([1.001, 2.0])))
+    with pytest.raises(CheckFailure) as info:
+        grading.check_case(NAN_EXERCISE, _unguarded_max, with_zero, 0, [with_zero, without_zero])
+    assert "returned output = nan" in str(info.value)
+    assert "Known mistake" not in str(info.value)
+    # The real sum mistake explains the other case too: named.
+    with pytest.raises(CheckFailure, match="Known mistake: sum instead of max"):
+        grading.check_case(NAN_EXERCISE, _unguarded_sum, with_zero, 0, [with_zero, without_zero])
+    # And it is named at once where it differs without any nan.
+    with pytest.raises(CheckFailure, match="Known mistake: sum instead of max"):
+        grading.check_case(NAN_EXERCISE, _unguarded_sum, without_zero, 0)

@@ -2,9 +2,13 @@
 
 Values cross the process boundary as JSON with arrays as base64 `.npy` bytes — never pickles,
 never objects: whatever the student's code returns, the grader receives numbers, strings,
-arrays of numbers, and tuples/lists/dicts of those, or a clear error. Functions passed to a
-student's function (e.g. the `f` of a numerical gradient) travel as references to
-module-level functions, optionally with `functools.partial` arguments.
+arrays of numbers, tuples/lists/dicts of those, and handles (cs231n_lib.values) standing for
+objects that stay in the worker (a namedtuple or dataclass cache). The worker makes a result
+plain with values.plain() — the same function the notebook's check uses — before encoding it.
+A handle sent back to the worker is resolved there from its handle table; the view it
+carries is never trusted. Functions passed to a student's function (e.g. the `f` of a
+numerical gradient) travel as references to module-level functions, optionally with
+`functools.partial` arguments.
 """
 import base64
 import functools
@@ -13,8 +17,10 @@ import io
 
 import numpy as np
 
+from cs231n_lib import values
+
 MAX_DEPTH = 8
-MAX_ITEMS = 10_000
+MAX_ITEMS = 1_000_000   # a guard against absurd messages, not a limit on honest results
 MAX_ARRAY_BYTES = 256 * 2**20
 
 
@@ -68,7 +74,9 @@ def encode(value, depth=0, drop_functions=False):
         return {"t": "nd", "v": _array_to_text(np.asarray(value))}
     if isinstance(value, np.bool_):
         return {"t": "v", "v": bool(value)}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, values.Handle):
+        return _encode_handle(value, depth, drop_functions)
+    if type(value) in (list, tuple):
         return {"t": type(value).__name__,
                 "v": [encode(v, depth + 1, drop_functions) for v in value]}
     if isinstance(value, dict):
@@ -84,8 +92,22 @@ def encode(value, depth=0, drop_functions=False):
     raise BridgeError(f"cannot send a value of type {type(value).__name__}")
 
 
-def decode(tree, depth=0, allow_functions=False, _count=None):
-    """Rebuild a value from encode()'s tree; rejects anything that is not plain data."""
+def _encode_handle(value, depth, drop_functions):
+    tree = {"t": "opaque", "h": int(value.handle), "n": str(value.type_name)[:100]}
+    if isinstance(value, values.HandleTuple):
+        tree.update(t="htuple", v=[encode(v, depth + 1, drop_functions) for v in value])
+    elif isinstance(value, values.HandleDict):
+        tree.update(t="hdict", v={str(k): encode(v, depth + 1, drop_functions)
+                                  for k, v in value.items()})
+    return tree
+
+
+def decode(tree, depth=0, allow_functions=False, _count=None, handles=None):
+    """Rebuild a value from encode()'s tree; rejects anything that is not plain data.
+
+    handles: the worker's values.HandleTable; a handle is then replaced by (a copy of) the
+    object it stands for. Without it (in the grader) handles decode as their views.
+    """
     _count = _count if _count is not None else [0]
     _count[0] += 1
     if depth > MAX_DEPTH or _count[0] > MAX_ITEMS:
@@ -104,15 +126,36 @@ def decode(tree, depth=0, allow_functions=False, _count=None):
     if kind == "nd":
         return _array_from_text(value)
     if kind in ("list", "tuple"):
-        items = [decode(v, depth + 1, allow_functions, _count) for v in value]
+        items = [decode(v, depth + 1, allow_functions, _count, handles) for v in value]
         return items if kind == "list" else tuple(items)
     if kind == "dict":
-        return {str(k): decode(v, depth + 1, allow_functions, _count) for k, v in value.items()}
+        return {str(k): decode(v, depth + 1, allow_functions, _count, handles)
+                for k, v in value.items()}
+    if kind in ("htuple", "hdict", "opaque"):
+        return _decode_handle(tree, depth, allow_functions, _count, handles)
     if kind == "rng":
         return _generator_from_state(decode(value, depth + 1, False, _count))
     if kind == "fn" and allow_functions:
         return _resolve_function(tree)
     raise BridgeError(f"unexpected value kind {kind!r}")
+
+
+def _decode_handle(tree, depth, allow_functions, count, handles):
+    handle, name = tree.get("h"), tree.get("n")
+    if not isinstance(handle, int) or not isinstance(name, str):
+        raise BridgeError("malformed handle")
+    if handles is not None:
+        try:
+            return handles.get(handle)
+        except LookupError as exc:
+            raise BridgeError(str(exc)) from exc
+    kind, view = tree["t"], tree.get("v")
+    if kind == "htuple":
+        view = tuple(decode(v, depth + 1, allow_functions, count) for v in view)
+    elif kind == "hdict":
+        view = {str(k): decode(v, depth + 1, allow_functions, count) for k, v in view.items()}
+    cls = {"htuple": values.HandleTuple, "hdict": values.HandleDict, "opaque": values.Opaque}[kind]
+    return values.with_handle(cls, view, handle, name)
 
 
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")

@@ -8,9 +8,12 @@
    a cell that hangs or kills the process is reported and the worker is restarted with the
    cells that worked before it.
 3. For every `check("name", fn, ...)` in the source's test cells, call the student's functions
-   in the worker on inputs the grader chooses (visible seeds, then fresh hidden seeds), pull the
-   results back as plain data and compare them in this process with the reference
-   (cs231n_lib.grading). Nothing the student's process says about itself counts.
+   in the worker on inputs the grader chooses (visible seeds, then hidden seeds derived from
+   the course's secret, so re-grading gives the same score), pull the results back as plain
+   data and compare them in this process with the reference (cs231n_lib.grading, the same
+   check the notebook runs). Nothing the student's process says about itself counts.
+   An answer cell that raised (or called sys.exit()) after defining its functions still has
+   those functions graded; the cell's error becomes a note.
 Points come from the source's metadata, never from the submission's.
 """
 import ast
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cs231n_lib import grading
+from cs231n_lib import boundary, grading, values
 
 from . import bridge, sandbox
 from .variants import cell_role, grade_id, source_text
@@ -238,12 +241,17 @@ class StudentCrashed(grading.GradingAbort):
     """The student's function hung or crashed its process."""
 
 
-class DelegationDetected(grading.GradingAbort):
-    """The student's function called the course's reference implementation."""
+DelegationDetected = boundary.DelegationDetected
 
 
 class StudentFunction:
-    """Stands in for a student's function: each call runs in the worker on plain data."""
+    """Stands in for a student's function: each call runs in the worker on plain data.
+
+    Errors come back as the notebook's check sees them in-process (boundary.LocalFunction):
+    NotImplementedError, DelegationDetected for a trip-wire, else an error named like the
+    student's exception.
+    """
+    runs_in_worker = True   # grading.check() must not wrap it in an in-process boundary
 
     def __init__(self, session, name):
         self.session, self.name, self.__name__ = session, name, name
@@ -256,70 +264,122 @@ class StudentFunction:
                 raise NotImplementedError(message)
             if error == "ReferenceUsed":
                 raise DelegationDetected(message)
-            raise _StudentError(error, message)
+            raise boundary.student_error(error, message)
         value = bridge.decode(reply["value"])
         _copy_back(list(args), bridge.decode(reply["args_after"]))
         _copy_back(kwargs, bridge.decode(reply["kwargs_after"]))
         return value
 
 
-class _StudentError(Exception):
-    """An exception raised by the student's code, re-raised here by name and message."""
+def _copy_back(original, after, depth=0):
+    """Apply in-place changes the student's function made to its arguments, at any depth
+    (bn_param's running averages, but also an array inside a dict of weights), so the check's
+    mutation guard sees here what it sees in-process."""
+    if depth > values.MAX_DEPTH:
+        return
+    if isinstance(original, dict) and isinstance(after, dict):
+        for key in [k for k in original if k not in after]:
+            del original[key]
+        for key, new in after.items():
+            if key in original and _copy_into(original[key], new, depth):
+                continue
+            original[key] = new
+    elif isinstance(original, (list, tuple)) and isinstance(after, (list, tuple)):
+        if len(original) != len(after) and isinstance(original, list):
+            original[:] = after
+            return
+        for i, (old, new) in enumerate(zip(original, after)):
+            if not _copy_into(old, new, depth) and isinstance(original, list):
+                original[i] = new
 
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
 
-
-def _copy_back(original, after):
-    """Apply in-place changes the student's function made to its arguments (e.g. bn_param)."""
-    pairs = original.items() if isinstance(original, dict) else enumerate(original)
-    for key, value in list(pairs):
-        new = after.get(key) if isinstance(after, dict) else (
-            after[key] if key < len(after) else None)
-        if isinstance(value, np.ndarray) and isinstance(new, np.ndarray):
-            if value.shape == new.shape and value.flags.writeable:
-                np.copyto(value, new, casting="unsafe")
-        elif isinstance(value, dict) and isinstance(new, dict):
-            value.clear()
-            value.update(new)
-        elif isinstance(value, np.random.Generator) and isinstance(new, np.random.Generator):
-            value.bit_generator.state = new.bit_generator.state
-        elif isinstance(value, list) and isinstance(new, list):
-            value[:] = new
+def _copy_into(old, new, depth):
+    """Update `old` in place from `new`; False when it must be replaced instead."""
+    if isinstance(old, values.Handle) or isinstance(new, values.Handle):
+        return True   # the student's own object (a cache): it lives in the worker
+    if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
+        if old.shape == new.shape and old.dtype == new.dtype and old.flags.writeable:
+            np.copyto(old, new)
+            return True
+        return False
+    if isinstance(old, np.random.Generator) and isinstance(new, np.random.Generator):
+        old.bit_generator.state = new.bit_generator.state
+        return True
+    if (isinstance(old, dict) and isinstance(new, dict)) or (
+            isinstance(old, (list, tuple)) and type(old) is type(new)):
+        _copy_back(old, new, depth + 1)
+        return True
+    return False
 
 
 # ----------------------------------------------------------------------------- grading
 
 def _grade_test_cell(cell, session, failed_answers, hidden_seeds):
-    """Grade one source test cell; returns (status, message)."""
+    """Grade one source test cell; returns (status, message).
+
+    The messages are the notebook's: grading.check() raises the same CheckFailure text here
+    as in the student's kernel. An answer cell that failed after defining its functions is
+    graded as it stands, with its error as a note.
+    """
     calls = check_calls(source_text(cell))
     if not calls:
         return "failed", "this test cell has no check(...) call the grader can run"
-    messages = []
+    messages, notes = [], []
     for name, fn_names in calls:
         exercise = grading.get_exercise(name)
-        if exercise.answer_cell in failed_answers:
-            messages.append(f"{name}: your answer cell did not run: {failed_answers[exercise.answer_cell]}")
-            continue
+        cell_error = failed_answers.get(exercise.answer_cell)
         functions = [StudentFunction(session, fn) for fn in fn_names]
+        seeds = hidden_seeds if hidden_seeds is not None else grading.hidden_seeds(
+            name, secret=grading.course_secret(create=True))
         try:
             grading.check(name, *functions)
-            grading.check(name, *functions, seeds=hidden_seeds)
-        except NotImplementedError:
-            return "not implemented", f"{', '.join(fn_names)} is not implemented yet"
+            grading.check(name, *functions, seeds=seeds)
+        except NotImplementedError as exc:
+            if cell_error and not _defined(session, fn_names):
+                messages.append(f"{name}: your answer cell did not run: {cell_error}")
+                continue
+            return "not implemented", str(exc)
         except grading.CheckFailure as exc:
-            messages.append(str(exc))
-        except DelegationDetected as exc:
-            messages.append(f"{name}: {exc}")
-        except grading.GradingAbort as exc:
-            messages.append(f"{name}: {exc}")
-    return ("failed", "\n".join(messages)) if messages else ("passed", "")
+            if cell_error and not _defined(session, fn_names):
+                messages.append(f"{name}: your answer cell did not run: {cell_error}")
+            else:
+                messages.append(str(exc) + (f"\n{_cell_note(cell_error)}" if cell_error else ""))
+            continue
+        if cell_error:
+            notes.append(_cell_note(cell_error))
+    if messages:
+        return "failed", "\n".join(messages)
+    return "passed", "\n".join(dict.fromkeys(notes))
+
+
+def _cell_note(error):
+    return (f"Note: your answer cell stopped with an error after defining its functions "
+            f"({error}); they were graded as defined. Remove what raised before you submit.")
+
+
+def _defined(session, fn_names):
+    """Whether the worker's namespace defines all these functions (after a failed answer cell).
+
+    Asked with a one-line cell that reads only builtins, so no student function runs."""
+    if session.broken:
+        return False
+    probe = ("__import__('builtins').print(__import__('builtins').all(__import__('builtins')"
+             f".callable(__import__('builtins').globals().get(n)) for n in {list(fn_names)!r}))")
+    try:
+        reply = session.worker.exec(probe)
+    except (sandbox.WorkerTimeout, sandbox.WorkerDied):
+        session.restart()
+        return False
+    return reply.get("ok", False) and reply.get("output", "").strip().endswith("True")
 
 
 def grade_notebook(source, submission_text, *, student, assignment, notebook, library,
                    limits=None, hide=(), full=False, hidden_seeds=None):
-    """Grade one submission (raw file text) against its source notebook (dict)."""
+    """Grade one submission (raw file text) against its source notebook (dict).
+
+    hidden_seeds: the same seeds for every exercise (tests); by default each exercise's
+    hidden seeds derive from the course's secret (grading.hidden_seeds).
+    """
     start = time.perf_counter()
     result = NotebookResult(student, assignment, notebook)
     try:
@@ -342,8 +402,7 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
                 failed_answers[step.cell_id] = text.strip().splitlines()[-1] if text.strip() else "error"
             if not ok and step.role in ("setup", "code"):
                 result.problems.append(f"course cell {step.cell_id!r} failed: {text[-300:]}")
-        seeds = hidden_seeds if hidden_seeds is not None else grading._hidden_seeds(grading.HIDDEN_CASES)
-        _grade_cells(result, source, submission, session, failed_answers, seeds)
+        _grade_cells(result, source, submission, session, failed_answers, hidden_seeds)
     except sandbox.WorkerDied as exc:  # could not even start
         result.graded, result.error = False, f"the grading process could not start: {exc}"
         _score_ungraded(result, source, result.error)
@@ -417,6 +476,8 @@ def _grade_cells(result, source, submission, session, failed_answers, hidden_see
         status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds)
         if "reference implementation" in message:
             result.problems.append(f"{gid}: uses the course's reference implementation")
+        if status == "passed" and message:
+            result.problems.append(f"{gid}: {message}")
         result.cells.append(CellResult(gid, points if status == "passed" else 0.0, points,
                                        status, message))
 

@@ -4,7 +4,9 @@ It reads JSON commands on stdin and answers on the file descriptor given as argv
   {"op": "exec", "code": ...}          run a cell; answer with its (capped) output or error
   {"op": "call", "fn": name, "args"}   call a function of the student's namespace on plain data
 Nothing this process says is trusted: the grader only accepts plain data back (course.bridge)
-and compares it with the reference in its own process.
+and compares it with the reference in its own process. Results are made plain by
+values.plain(), as in the notebook's check; what is not plain (a namedtuple or dataclass cache)
+stays here in a handle table and travels as a handle that the next call can pass back.
 """
 import io
 import json
@@ -64,20 +66,21 @@ def _student_traceback(exc):
     return "".join(lines)[-4000:]
 
 
-def _call(message, namespace, bridge):
+def _call(message, namespace, bridge, handles):
+    from cs231n_lib import values
     fn = namespace.get(message["fn"])
     if not callable(fn):
         return {"ok": False, "error": "NameError",
                 "message": f"your notebook does not define a function {message['fn']!r}"}
-    args = bridge.decode(message["args"], allow_functions=True)
-    kwargs = bridge.decode(message["kwargs"], allow_functions=True)
+    args = bridge.decode(message["args"], allow_functions=True, handles=handles)
+    kwargs = bridge.decode(message["kwargs"], allow_functions=True, handles=handles)
     result = _run_cell_call(fn, args, kwargs)
     if not result["ok"]:
         return result
     try:
-        result["value"] = bridge.encode(result.pop("value"), drop_functions=True)
-        result["args_after"] = bridge.encode(args, drop_functions=True)
-        result["kwargs_after"] = bridge.encode(kwargs, drop_functions=True)
+        result["value"] = bridge.encode(values.plain(result.pop("value"), handles))
+        result["args_after"] = bridge.encode(values.plain(args, handles))
+        result["kwargs_after"] = bridge.encode(values.plain(kwargs, handles))
     except bridge.BridgeError as exc:
         return {"ok": False, "error": "ReturnTypeError",
                 "message": f"{message['fn']} returned something that is not plain data: {exc}"}
@@ -104,8 +107,10 @@ def main():
     answers = os.fdopen(answer_fd, "w", buffering=1)
     commands = sys.stdin
     sys.stdin = io.StringIO("")  # student code must not read the command stream
+    from cs231n_lib import values
     from cs231n_lib.course import bridge
     namespace = {"__name__": "__main__"}
+    handles = values.HandleTable()
     answers.write(json.dumps({"ok": True, "ready": os.getpid()}) + "\n")
     for line in commands:
         message = json.loads(line)
@@ -113,7 +118,7 @@ def main():
             reply = _run_cell(message["code"], namespace)
         elif message["op"] == "call":
             try:
-                reply = _call(message, namespace, bridge)
+                reply = _call(message, namespace, bridge, handles)
             except Exception as exc:  # bad plain data in either direction
                 reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000]}
         else:

@@ -1,0 +1,119 @@
+"""Plain values and handles (cs231n_lib.values) and their encoding for the worker (bridge)."""
+import dataclasses
+import types
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from cs231n_lib import values
+from cs231n_lib.course import bridge
+
+Pair = namedtuple("Pair", "mask keep_prob")
+
+
+@dataclasses.dataclass
+class Cache:
+    x_hat: np.ndarray
+    eps: float
+
+
+class Slotted:
+    __slots__ = ("a",)
+
+    def __init__(self):
+        self.a = 1
+
+
+def roundtrip(value, table):
+    """What the grader receives when the worker returns `value`."""
+    return bridge.decode(bridge.encode(values.plain(value, table)))
+
+
+def test_plain_values_stay_plain_and_numpy_scalars_become_python_numbers():
+    table = values.HandleTable()
+    value = {"a": np.float32(1.5), "b": [np.int64(3), (np.bool_(True), None, "s")],
+             "c": np.ones((2, 2), dtype=np.float32)}
+    result = values.plain(value, table)
+    assert type(result["a"]) is float and type(result["b"][0]) is int
+    assert result["b"][1] == (True, None, "s") and type(result["b"][1][0]) is bool
+    assert result["c"].dtype == np.float32 and result["c"] is not value["c"]
+    assert not table.objects   # nothing needed a handle
+    again = roundtrip(value, table)
+    assert again["a"] == 1.5 and again["c"].dtype == np.float32
+
+
+@pytest.mark.parametrize("make,view", [
+    (lambda: Pair(np.ones(2), 0.5), lambda v: isinstance(v, tuple) and v[1] == 0.5),
+    (lambda: Cache(np.ones(2), 1e-5), lambda v: isinstance(v, dict) and v["eps"] == 1e-5),
+    (lambda: types.SimpleNamespace(mask=np.ones(2), keep_prob=0.5),
+     lambda v: isinstance(v, dict) and v["keep_prob"] == 0.5),
+])
+def test_objects_travel_as_handles_with_a_view_and_come_back_as_themselves(make, view):
+    worker_table = values.HandleTable()
+    original = make()
+    received = roundtrip((np.zeros(3), original), worker_table)   # in the grader
+    assert isinstance(received, tuple) and isinstance(received[1], values.Handle)
+    assert view(received[1]) and received[1].type_name == type(original).__name__
+    # The grader passes the handle back (a deep copy of it, as checks copy caches).
+    sent = bridge.encode([np.ones(1), __import__("copy").deepcopy(received[1])])
+    args = bridge.decode(sent, handles=worker_table)
+    assert type(args[1]) is type(original) and args[1] is not original
+    assert np.array_equal(getattr(args[1], "mask", getattr(args[1], "x_hat", None)), np.ones(2))
+
+
+def test_values_the_grader_cannot_read_are_opaque_and_compare_with_advice():
+    from cs231n_lib import grading
+    table = values.HandleTable()
+    received = roundtrip([Slotted(), {1: 2}, len], table)
+    assert [type(v) for v in received] == [values.Opaque] * 3
+    assert [v.type_name for v in received] == ["Slotted", "dict with non-string keys", "function"]
+    problem = grading.compare_outputs(received[0], np.ones(2))
+    assert "is a Slotted object the grader cannot read; return numbers, arrays, or a tuple" in problem
+
+
+def test_handle_table_forgets_the_oldest_and_says_so():
+    table = values.HandleTable(size=2)
+    first = table.add([1])
+    table.add([2])
+    table.add([3])
+    with pytest.raises(LookupError, match="no longer kept"):
+        table.get(first)
+    tree = bridge.encode(values.Opaque(first, "Cache"))
+    with pytest.raises(bridge.BridgeError, match="no longer kept"):
+        bridge.decode(tree, handles=table)
+
+
+def test_handles_sent_by_a_worker_cannot_smuggle_objects():
+    with pytest.raises(bridge.BridgeError, match="malformed handle"):
+        bridge.decode({"t": "htuple", "h": "os.system", "n": "x", "v": []})
+    with pytest.raises(bridge.BridgeError):
+        bridge.decode({"t": "obj", "v": "anything"})
+
+
+def test_resolve_keeps_containers_without_handles_identical():
+    table = values.HandleTable()
+    bn_param = {"mode": "train"}
+    args = (np.ones(2), bn_param)
+    assert values.resolve(args, table) is args
+    handle = values.plain(Pair(np.ones(1), 0.5), table)
+    resolved = values.resolve((handle, bn_param), table)
+    assert type(resolved[0]) is Pair and resolved[1] is bn_param
+
+
+@pytest.mark.parametrize("change,where", [
+    (lambda a: a["grads"]["W1"].__imul__(2), "['grads']['W1'][0, 0]"),
+    (lambda a: a["grads"].pop("b1"), "['grads'] (its keys)"),
+    (lambda a: a["list"][1].__setitem__(2, 7.0), "['list'][1][2]"),
+    (lambda a: a["list"].append(1), "['list'] (its length)"),
+    (lambda a: a.__setitem__("eps", 2e-5), "['eps']"),
+])
+def test_first_change_finds_changes_at_any_depth(change, where):
+    import copy
+    args = {"grads": {"W1": np.ones((2, 2)), "b1": np.zeros(2)}, "list": [1, np.zeros(3)],
+            "eps": 1e-5, "rng": np.random.default_rng(0), "nan": np.array([np.nan])}
+    before = copy.deepcopy(args)
+    args["rng"].random()          # a generator's state advancing is not a change
+    assert values.first_change(before, args) is None
+    change(args)
+    assert values.first_change(before, args) == where
