@@ -23,7 +23,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +158,30 @@ def _try_mode(mode):
             return str(exc)
         finally:
             worker.close()
+
+
+_CANCEL = threading.local()
+
+
+@contextmanager
+def cancellable(check):
+    """Workers started in this thread inside the block stop waiting (and die) once check()."""
+    previous = getattr(_CANCEL, "check", None)
+    _CANCEL.check = check
+    try:
+        yield
+    finally:
+        _CANCEL.check = previous
+
+
+def die_with_parent():
+    """SIGKILL this process when its parent dies (a grading pool process, so that a killed
+    `course grade --jobs N` leaves no pool process, hence no worker, behind)."""
+    import ctypes
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(1)
 
 
 def isolation_level(limits=None):
@@ -311,7 +337,8 @@ class Worker:
         self._answers = None
         self._buffer = b""
         self.mode = Mode("none", reason="--no-isolation") if self.limits.isolation == "none" else None
-        self.cancelled = lambda: False     # set by the caller to stop waiting (Dask cancel)
+        # Stop waiting (and kill the worker) when the grading task is cancelled (Dask).
+        self.cancelled = getattr(_CANCEL, "check", None) or (lambda: False)
 
     def _env(self):
         # Scrubbed: nothing from the grader's environment (no paths, tokens or grading flags).
@@ -352,19 +379,25 @@ class Worker:
         for sub in ("scratch", "root"):
             (self.base / sub).mkdir(exist_ok=True)
         read_fd, write_fd = os.pipe()
+        # The spec goes through a pipe, not argv: student code may read its init's cmdline.
+        spec_fd, spec_w = os.pipe()
+        spec = json.dumps(self._spec(write_fd)).encode()
+        assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
+        os.write(spec_w, spec)
+        os.close(spec_w)
         python = os.path.realpath(sys.executable)
         program = program or ["-m", "cs231n_lib.course.worker", str(write_fd)]
-        argv = [python, "-I", "-S", str(LAUNCHER), json.dumps(self._spec(write_fd)), "--",
-                python, *program]
+        argv = [python, "-I", "-S", str(LAUNCHER), str(spec_fd), "--", python, *program]
         try:
             # No preexec_fn: the launcher sets limits and the death signal itself, so the
             # grader can start workers from any thread (Dask) without fork-safety worries.
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                cwd=self.base, env={"LANG": "C.UTF-8"}, pass_fds=(write_fd,),
+                cwd=self.base, env={"LANG": "C.UTF-8"}, pass_fds=(write_fd, spec_fd),
                 start_new_session=True)
         finally:
             os.close(write_fd)
+            os.close(spec_fd)
         self._answers = read_fd
         self._buffer = b""
         timeout = max(30.0, self.limits.timeout)

@@ -1,6 +1,8 @@
 """Start a student's worker inside Linux namespaces (run by course.sandbox, never imported).
 
-    python -I -S sandbox_launch.py SPEC_JSON -- PROGRAM ARGS...
+    python -I -S sandbox_launch.py SPEC_FD -- PROGRAM ARGS...
+
+SPEC_FD: a pipe holding the JSON spec (kept off the command line, which student code can read).
 
 Standard library only and started with -I -S, so it costs a few milliseconds. It
 
@@ -206,7 +208,9 @@ def set_limits(limits):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    spec_fd = int(sys.argv[1])
+    with os.fdopen(spec_fd, "rb") as spec_file:
+        spec = json.loads(spec_file.read())
     argv = sys.argv[sys.argv.index("--") + 1:]
     try:
         die_with(spec["grader_pid"])
