@@ -115,10 +115,14 @@ def _as_ordinary_user():
                     str(top / "venv")], check=True)
     (top / "venv" / "lib" / f"python{VERSION}" / "site-packages" / "course.pth").write_text(
         f"{top / 'repo'}\nimport site; site.addsitedir({str(top / 'site')!r})\n")
+    # nbgrader runs the `alembic` command when it creates a gradebook.
+    alembic = top / "venv" / "bin" / "alembic"
+    alembic.write_text(f"#!{top / 'venv' / 'bin' / 'python'}\nfrom alembic.config import main\nmain()\n")
+    alembic.chmod(0o755)
     mounts = 'mount --bind "$1" "$2" && mount --bind "$3" "$4" && shift 4 && exec "$@"'
     prefix = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", mounts, "sh",
               site, str(top / "site"), str(paths.ROOT), str(top / "repo"),
-              "runuser", "-u", TEST_USER, "--", "env", "-i", "PATH=/usr/bin:/bin",
+              "runuser", "-u", TEST_USER, "--", "env", "-i", f"PATH={top / 'venv' / 'bin'}:/usr/bin:/bin",
               "OPENBLAS_NUM_THREADS=1", "LANG=C.UTF-8", f"HOME={home}",
               f"PYTHONPATH={top / 'repo' / 'tests'}", str(top / "venv" / "bin" / "python")]
     return Grader(f"ordinary user {TEST_USER}", prefix, {"PATH": "/usr/sbin:/usr/bin:/bin"},
@@ -429,8 +433,9 @@ def test_no_worker_outlives_a_killed_grader(who, listener, how, jobs):
             students = [p for p in pids if "sandbox_launch" not in _cmdline(p)]
             return pids if len(students) >= min(jobs, 2) else None
         workers = _wait_for(running_workers, 120, "the students' infinite loops to start")
+        # The Python process itself (runuser's and env's command lines name it too).
         grader = next(p for p in [proc.pid, *_descendants(proc.pid)]
-                      if "cs231n_lib.course.cli" in _cmdline(p))
+                      if _cmdline(p).split()[1:3] == ["-m", "cs231n_lib.course.cli"])
         if how == "Ctrl-C":
             os.killpg(os.getpgid(grader), signal.SIGINT)   # what the terminal sends
         else:

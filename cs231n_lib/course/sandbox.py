@@ -195,12 +195,25 @@ def isolation_level(limits=None):
 def site_packages():
     """Directories of installed packages the grader uses (numpy, matplotlib, ...).
 
-    Taken from sys.path, so directories added by .pth files count too; the course checkout
-    itself (an editable install) is not a package directory and is not included."""
+    The sys.path directories that hold installed distributions (named site-packages or
+    dist-packages, or holding *.dist-info), wherever .pth files or PYTHONPATH put them; so
+    never the current directory, the standard library (bound with the interpreter) or the
+    course checkout (an editable install's source, tests/)."""
     import site
-    dirs = [d for d in sys.path if d and os.path.basename(d) in ("site-packages", "dist-packages")]
-    dirs += [d for d in site.getsitepackages() if d not in dirs]
-    return os.pathsep.join(d for d in dirs if os.path.isdir(d))
+    dirs = []
+    for entry in [*sys.path, *site.getsitepackages()]:
+        real = os.path.realpath(entry) if entry else ""
+        if real and real not in dirs and _holds_packages(real):
+            dirs.append(real)
+    return os.pathsep.join(dirs)
+
+
+def _holds_packages(directory):
+    if not os.path.isdir(directory):
+        return False
+    if os.path.basename(directory) in ("site-packages", "dist-packages"):
+        return True
+    return any(name.endswith(".dist-info") for name in os.listdir(directory))
 
 
 def _hidden_paths(extra):
