@@ -11,6 +11,8 @@ from cs231n_lib import grading
 from . import grader, sandbox
 
 _LIBRARIES = {}
+NO_ISOLATION_NOTE = ("graded without isolation (--no-isolation): this notebook's code ran as "
+                     "the instructor's user and could reach the course's files")
 
 
 @dataclass
@@ -53,44 +55,80 @@ def _cleanup_libraries():
         library.cleanup()
 
 
+def _dask_cancel_check():
+    """A function telling whether this Dask task was cancelled, or None outside Dask.
+
+    Dask cannot stop a running task's thread; the sandbox polls this while it waits for the
+    worker and kills it, so a cancelled grading leaves no student process behind."""
+    try:
+        from distributed import get_worker
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ImportError, ValueError, AttributeError, KeyError):
+        return None
+
+    def cancelled():
+        state = worker.state.tasks.get(key)
+        return state is None or state.state == "cancelled"
+    return cancelled
+
+
 def grade_task(task):
     """Grade one Task; never raises for a bad submission (the result says what went wrong)."""
     import importlib
     for module in task.exercise_modules:
         importlib.import_module(module)
+    limits = sandbox.Limits(**task.limits)
     try:
-        result = grader.grade_notebook(
-            task.source, task.text, student=task.student, assignment=task.assignment,
-            notebook=task.notebook, library=_library(task.tripwires),
-            limits=sandbox.Limits(**task.limits), hide=task.hide, full=task.full)
+        with sandbox.cancellable(_dask_cancel_check()):
+            result = grader.grade_notebook(
+                task.source, task.text, student=task.student, assignment=task.assignment,
+                notebook=task.notebook, library=_library(task.tripwires),
+                limits=limits, hide=task.hide, full=task.full)
     except Exception as exc:  # a grader bug must not stop the batch either
         result = grader.NotebookResult(task.student, task.assignment, task.notebook,
                                        graded=False, error=f"internal grading error: {exc!r}")
         grader._score_ungraded(result, task.source, result.error)
     result.problems = list(task.notes) + result.problems
+    if limits.isolation == "none":
+        result.problems.append(NO_ISOLATION_NOTE)
     return result
 
 
-def run_tasks(tasks, jobs=1, scheduler=None, progress=None):
-    """Grade all tasks; returns results in the same order."""
+def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
+    """Grade all tasks; returns results in the same order.
+
+    watch(index, others): called in this process after each result arrives, with the indices
+    of the other tasks that may have been running meanwhile (empty when grading serially);
+    the gradebook guard uses it to name who could have changed the work folder.
+    """
     if scheduler:
         return _run_on_dask(tasks, scheduler)
     if jobs <= 1 or len(tasks) <= 1:
         results = []
-        for task in tasks:
+        for index, task in enumerate(tasks):
             results.append(grade_task(task))
+            if watch:
+                watch(index, [])
             if progress:
                 progress(results[-1])
         return results
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
-    # spawn: a clean interpreter per pool process (forking a process with threads is unsafe).
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # spawn: a clean interpreter per pool process (forking a process with threads is unsafe);
+    # each pool process dies with this one, and its workers die with it.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=sandbox.die_with_parent) as pool:
+        futures = [pool.submit(grade_task, task) for task in tasks]
         results = []
-        for result in pool.map(grade_task, tasks):
-            results.append(result)
+        for index, future in enumerate(futures):
+            results.append(future.result())
+            if watch:
+                others = [j for j in range(index + 1, len(futures))
+                          if futures[j].running() or futures[j].done()]
+                watch(index, others)
             if progress:
-                progress(result)
+                progress(results[-1])
         return results
 
 
@@ -104,6 +142,6 @@ def _run_on_dask(tasks, address):
         return client.gather(futures)
 
 
-def task_limits(timeout, memory_gb, output_kb):
+def task_limits(timeout, memory_gb, output_kb, isolation="auto"):
     return asdict(sandbox.Limits(timeout=timeout, memory_bytes=int(memory_gb * 2**30),
-                                 output_cap=int(output_kb * 1024)))
+                                 output_cap=int(output_kb * 1024), isolation=isolation))

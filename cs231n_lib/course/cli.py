@@ -52,9 +52,20 @@ def _limits(args):
 
 def cmd_grade(args):
     from . import pipeline, sandbox
+    from .batch import task_limits
     work = Path(args.work_dir)
-    if not args.quiet:
-        print(f"student code isolation: {sandbox.isolation_level(sandbox.Limits())}", flush=True)
+    isolation = "none" if args.no_isolation else "required"
+    if not args.no_isolation and not sandbox.probe().isolated:
+        print(f"grade: refusing to grade: this machine gives student code no isolation "
+              f"({sandbox.probe().reason}). Student code would run as you and could read "
+              "solutions/ and rewrite the gradebook. Enable unprivileged user namespaces "
+              "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces) or run "
+              "as root; or pass --no-isolation to grade anyway (the report and every "
+              "feedback page will say so).", file=sys.stderr)
+        return 2
+    # Printed even with --quiet: which walls the grades were earned behind.
+    print(f"student code isolation: {sandbox.isolation_level(sandbox.Limits(isolation=isolation))}",
+          flush=True)
 
     def progress(result):
         if not args.quiet:
@@ -64,7 +75,9 @@ def cmd_grade(args):
     try:
         report = pipeline.grade_folder(args.submissions, work, root=args.course_root,
                                        names=args.assignment or None, jobs=args.jobs,
-                                       scheduler=args.scheduler, limits=_limits(args),
+                                       scheduler=args.scheduler,
+                                       limits=task_limits(args.timeout, args.memory_gb,
+                                                          args.output_kb, isolation),
                                        full=args.full, progress=progress,
                                        exercise_modules=args.exercise_module or ())
     except (FileNotFoundError, ValueError) as exc:
@@ -142,6 +155,9 @@ def build_parser():
     p.add_argument("--exercise-module", action="append",
                    help="extra exercise registry module to import (repeatable)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--no-isolation", action="store_true",
+                   help="run student code without namespaces, as you; meant only for machines "
+                        "whose kernel allows none (the report and the feedback say so)")
     add_course(p)
     add_limits(p)
     p.set_defaults(func=cmd_grade)

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch, feedback, gradebook, paths, submissions
+from . import batch, feedback, gradebook, gradebook_guard, paths, submissions
 from .grader import NotebookResult
 from .variants import cell_role, grade_id
 
@@ -57,7 +57,12 @@ def make_tasks(found, sources, hide, limits, full=False, exercise_modules=()):
 
 def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, scheduler=None,
                  limits=None, full=False, progress=None, exercise_modules=()):
-    """Grade every submission under `folder`; write gradebook, autograded copies and report."""
+    """Grade every submission under `folder`; write gradebook, autograded copies and report.
+
+    The work folder is snapshotted before any student code runs; whatever changes it while
+    grading is undone, the batch members who could have done it get a note, and every result
+    is still written.
+    """
     import importlib
     for module in exercise_modules:
         importlib.import_module(module)
@@ -68,19 +73,46 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     found, unmatched = submissions.discover(folder, catalog)
     db = work_dir / "gradebook.db"
     gradebook.register_sources(db, COURSE_ID, sources)
-    before = gradebook.fingerprint(db)
-    # Hidden from student code: the solutions, this work folder, everyone's submissions.
-    hide = [Path(root) / "solutions", work_dir.resolve(), Path(folder).resolve(),
-            Path(root) / ".course"]
+    guard = gradebook_guard.Guard(work_dir)
+    # Also masked in the workers' filesystem should they lie inside a tree it shows.
+    hide = [Path(root), work_dir.resolve(), Path(folder).resolve()]
     tasks = make_tasks(found, sources, hide, limits or batch.task_limits(60, 4, 64), full,
                        exercise_modules)
-    results = batch.run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    gradebook.write_results(db, COURSE_ID, results, expected_fingerprint=before)
+    suspects = {}
+
+    def watch(index, others):
+        changes = guard.changed()
+        if changes:
+            _undo(guard, changes, [index, *others], suspects)
+
+    results = batch.run_tasks(tasks, jobs=jobs, scheduler=scheduler, progress=progress,
+                              watch=watch)
+    changes = guard.full_check()
+    if changes:   # missed by the quick checks (deep in the folder) or graded on Dask
+        _undo(guard, changes, range(len(tasks)), suspects)
+    for index, note in suspects.items():
+        results[index].problems.append(note)
+    gradebook.write_results(db, COURSE_ID, results, expected_fingerprint=gradebook.fingerprint(db))
     report = GradeReport(results, unmatched)
     for sub, result in zip(found, results):
         gradebook.write_autograded_copy(work_dir, result, sub.text)
     (work_dir / "unmatched.json").write_text(json.dumps([vars(u) for u in unmatched], indent=1))
     return report
+
+
+def _undo(guard, changes, candidates, suspects):
+    """Restore the work folder and note the change on every submission that could have made it."""
+    lost = guard.restore(changes)
+    shown = ", ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+    candidates = list(candidates)
+    who = "this submission" if len(candidates) == 1 else (
+        f"this submission or one of the {len(candidates) - 1} graded at the same time")
+    note = (f"TAMPERING: the work folder changed while {who} ran ({shown}); "
+            "it was restored from the snapshot taken before grading"
+            + (f", except {', '.join(lost)} (too large to keep: check it)" if lost else "")
+            + ". Review this submission.")
+    for index in candidates:
+        suspects.setdefault(index, note)
 
 
 def load_graded(work_dir):

@@ -1,9 +1,18 @@
-"""Run a student's code in a separate, limited process (course.worker) and talk to it.
+"""Run a student's code in a separate, limited, isolated process (course.worker) and talk to it.
 
 Limits per worker: a per-command timeout (then the process group is killed), an address-space
-cap (a 20 GB allocation becomes a MemoryError), a file-size cap, output capped in bytes, its own
-scratch directory as working directory, a scrubbed environment, and — when the grader runs as
-root — an unprivileged user that cannot read the solutions or the gradebook.
+cap (a 20 GB allocation becomes a MemoryError), a file-size cap, output capped in bytes, a
+scrubbed environment, and death with the grader (PR_SET_PDEATHSIG).
+
+Isolation (Linux namespaces, set up by course/sandbox_launch.py, same code as root or not): the
+worker runs in a new root that holds only read-only system directories, the Python environment
+(site-packages read-only), its own trip-wired copy of the library and an empty scratch tmpfs —
+nothing of the course (no checkout, .git, solutions/, original cs231n_lib/, work folder,
+gradebook, submissions, home). It has its own PID namespace (sees only itself; when its init
+dies the kernel kills everything in it) and network namespace (no network). As root it also
+runs as user `nobody`; as an ordinary user it runs in a user namespace without capabilities.
+Python and ctypes rather than bubblewrap: nothing to install (an instructor on a JupyterHub
+cannot apt-get), and as root the worker can drop to a real unprivileged user after the mounts.
 """
 import json
 import os
@@ -14,8 +23,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bridge
@@ -25,6 +36,8 @@ DEFAULT_OUTPUT_CAP = 64 * 2**10
 FILE_SIZE_CAP = 64 * 2**20
 MAX_MESSAGE_BYTES = 300 * 2**20
 UNPRIVILEGED_USER = "nobody"
+LAUNCHER = Path(__file__).with_name("sandbox_launch.py")
+OPTIONAL_NAMESPACES = ("pid", "net", "ipc", "uts")
 
 
 class WorkerDied(RuntimeError):
@@ -35,132 +48,235 @@ class WorkerTimeout(RuntimeError):
     """A command took longer than its time limit; the worker was killed."""
 
 
+class GradingCancelled(BaseException):
+    """The task was cancelled (e.g. a Dask future); the worker is killed and grading stops.
+
+    A BaseException so that no `except Exception` on the way turns it into a grade."""
+
+
 @dataclass
 class Limits:
     timeout: float = 60.0            # seconds per cell or per function call
     memory_bytes: int = DEFAULT_MEMORY_BYTES
     output_cap: int = DEFAULT_OUTPUT_CAP
-    drop_privileges: bool = True     # only possible when running as root
+    # "auto": the strongest isolation this machine allows (none if it allows none);
+    # "required": refuse to start a worker without namespaces; "none": no isolation.
+    isolation: str = "auto"
+
+
+# ----------------------------------------------------------------------------- isolation mode
+
+@dataclass
+class Mode:
+    """The isolation this machine gives workers, found by starting one (probe())."""
+    kind: str                                   # "root" | "user" | "none"
+    namespaces: list = field(default_factory=list)
+    reason: str = ""                            # why weaker than wanted, if it is
+
+    @property
+    def isolated(self):
+        return self.kind != "none"
+
+    def describe(self):
+        if not self.isolated:
+            return (f"NONE - workers run as {_user_name()} with only time, memory and output "
+                    f"limits; student code can read the course files and change the gradebook"
+                    + (f" ({self.reason})" if self.reason else ""))
+        who = (f"user {UNPRIVILEGED_USER!r}" if self.kind == "root"
+               else f"an unprivileged user namespace as {_user_name()}")
+        missing = [n for n in OPTIONAL_NAMESPACES if n not in self.namespaces]
+        text = (f"namespaces ({', '.join(self.namespaces)}) with {who}: each worker sees only "
+                "its scratch folder, its library copy and read-only Python")
+        if "net" in self.namespaces:
+            text += "; no network"
+        if "pid" in self.namespaces:
+            text += "; no other processes"
+        if missing:
+            text += f" [weaker: no {', '.join(missing)} namespace: {self.reason}]"
+        return text
+
+
+def _user_name():
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
 
 
 def _unprivileged_ids():
-    if os.geteuid() != 0:
-        return None
     try:
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
+        return entry.pw_uid, entry.pw_gid
     except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
+        return 65534, 65534
 
 
-def isolation_level(limits):
-    """A short description of how isolated workers are on this machine."""
-    if limits.drop_privileges and _unprivileged_ids() and _namespaces_work():
-        return (f"private mount namespace (solutions, gradebook and submissions hidden), "
-                f"user {UNPRIVILEGED_USER!r}")
-    return "same user as the grader (no isolation: run the grader as root on Linux to get it)"
+_PROBED = None
 
 
-# ----------------------------------------------------------------------------- isolation (Linux)
-CLONE_NEWNS = 0x00020000
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+def probe():
+    """The strongest isolation this machine allows, found once per process by trying it."""
+    global _PROBED
+    if _PROBED is None:
+        _PROBED = _probe()
+    return _PROBED
 
 
-def _libc():
+def _probe():
+    if not sys.platform.startswith("linux"):
+        return Mode("none", reason="namespaces need Linux")
+    kind = "root" if os.geteuid() == 0 else "user"
+    base = ["mount"] if kind == "root" else ["user", "mount"]
+    tries = [list(OPTIONAL_NAMESPACES), ["pid", "net"], ["pid"], ["net"], []]
+    first_error = ""
+    for optional in tries:
+        mode = Mode(kind, base + optional)
+        error = _try_mode(mode)
+        if error is None:
+            mode.reason = first_error
+            return mode
+        first_error = first_error or error
+    return Mode("none", reason=f"the kernel refused: {first_error}")
+
+
+def _try_mode(mode):
+    """None if a worker-like process starts in `mode` and imports numpy, else the error."""
+    with tempfile.TemporaryDirectory(prefix="course-probe-") as tmp:
+        os.chmod(tmp, 0o755)
+        library = type("NoLibrary", (), {"dir": Path(tmp) / "lib"})()
+        library.dir.mkdir()
+        worker = Worker(library, Limits(isolation="none"), base=Path(tmp))
+        worker.mode = mode
+        try:
+            worker.start(program=["-c", "import numpy, sys; sys.stdout.write('ok')"],
+                         expect_ready=False)
+            worker.proc.wait(timeout=60)
+            if worker.proc.returncode != 0:
+                return f"the test process exited with status {worker.proc.returncode}"
+            return None
+        except (WorkerDied, WorkerTimeout, OSError, subprocess.SubprocessError) as exc:
+            return str(exc)
+        finally:
+            worker.close()
+
+
+_CANCEL = threading.local()
+
+
+@contextmanager
+def cancellable(check):
+    """Workers started in this thread inside the block stop waiting (and die) once check()."""
+    previous = getattr(_CANCEL, "check", None)
+    _CANCEL.check = check
+    try:
+        yield
+    finally:
+        _CANCEL.check = previous
+
+
+def die_with_parent():
+    """SIGKILL this process when its parent dies (a grading pool process, so that a killed
+    `course grade --jobs N` leaves no pool process, hence no worker, behind)."""
     import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    return ctypes, libc
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(1)
 
 
-def _mount(source, target, fstype, flags, data=None):
-    ctypes, libc = _libc()
-    enc = lambda v: v.encode() if v is not None else None  # noqa: E731
-    if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
-
-
-def _closed_ancestors(path):
-    """(ancestor, child) pairs where `ancestor` denies others traversal on the way to `path`."""
-    path = Path(os.path.realpath(path))
-    pairs = []
-    for ancestor, child in zip(path.parents, [path] + list(path.parents)):
-        if not (os.stat(ancestor).st_mode & 0o001):
-            pairs.append((ancestor, child))
-    return list(reversed(pairs))  # outermost first
-
-
-@dataclass
-class Isolation:
-    """What a worker's private mount namespace hides and what it must still reach."""
-    hide: list            # directories replaced by an empty tmpfs (solutions, gradebook, ...)
-    reach: list           # paths the unprivileged user must still read (the interpreter)
-    stage: Path           # empty directory for temporary bind mounts
-    scratch: Path
-    ids: tuple
-
-    def apply(self):
-        """In the child, before exec: new mount namespace, hide, re-expose, drop root."""
-        ctypes, libc = _libc()
-        if libc.unshare(CLONE_NEWNS) != 0:
-            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
-        _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        reopened = set()
-        for i, (ancestor, child) in enumerate(
-                pair for target in self.reach for pair in _closed_ancestors(target)):
-            if ancestor in reopened:
-                continue
-            reopened.add(ancestor)
-            # Cover the closed directory with an open, empty one holding only the needed child.
-            keep = self.stage / f"keep{i}"
-            keep.mkdir(exist_ok=True)
-            _mount(str(child), str(keep), None, MS_BIND | MS_REC)
-            _mount("tmpfs", str(ancestor), "tmpfs", 0, "mode=755,size=1m")
-            child.mkdir()
-            _mount(str(keep), str(child), None, MS_BIND | MS_REC)
-        for directory in self.hide:
-            if Path(directory).is_dir():
-                _mount("tmpfs", str(directory), "tmpfs", 0, "mode=000,size=1m")
-        uid, gid = self.ids
-        _mount("tmpfs", str(self.scratch), "tmpfs", 0,
-               f"mode=700,uid={uid},gid={gid},size={FILE_SIZE_CAP * 2}")
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-
-
-_NAMESPACES_OK = None
-
-
-def _namespaces_work():
-    """Probe once whether this machine lets us isolate workers (root on Linux, mounts allowed)."""
-    global _NAMESPACES_OK
-    if _NAMESPACES_OK is None:
-        ids = _unprivileged_ids()
-        if not ids or not sys.platform.startswith("linux"):
-            _NAMESPACES_OK = False
-        else:
-            with tempfile.TemporaryDirectory(prefix="course-probe-") as tmp:
-                os.chmod(tmp, 0o755)
-                iso = Isolation(hide=[], reach=[sys.executable], stage=Path(tmp) / "stage",
-                                scratch=Path(tmp) / "scratch", ids=ids)
-                iso.stage.mkdir()
-                iso.scratch.mkdir()
-                try:
-                    subprocess.run([os.path.realpath(sys.executable), "-c", "import numpy"],
-                                   preexec_fn=iso.apply, check=True, timeout=60,
-                                   env={"PYTHONPATH": site_packages(), "HOME": "/"},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    _NAMESPACES_OK = True
-                except (subprocess.SubprocessError, OSError):
-                    _NAMESPACES_OK = False
-    return _NAMESPACES_OK
+def isolation_level(limits=None):
+    """One line saying how isolated workers are (what `course grade` prints)."""
+    limits = limits or Limits()
+    if limits.isolation == "none":
+        return Mode("none", reason="--no-isolation").describe()
+    return probe().describe()
 
 
 def site_packages():
-    """The grader's site-packages (numpy, matplotlib), made visible to workers via PYTHONPATH."""
+    """Directories of installed packages the grader uses (numpy, matplotlib, ...).
+
+    The sys.path directories that hold installed distributions (named site-packages or
+    dist-packages, or holding *.dist-info), wherever .pth files or PYTHONPATH put them; so
+    never the current directory, the standard library (bound with the interpreter) or the
+    course checkout (an editable install's source, tests/)."""
     import site
-    return os.pathsep.join(site.getsitepackages())
+    dirs = []
+    for entry in [*sys.path, *site.getsitepackages()]:
+        real = os.path.realpath(entry) if entry else ""
+        if real and real not in dirs and _holds_packages(real):
+            dirs.append(real)
+    return os.pathsep.join(dirs)
+
+
+def _holds_packages(directory):
+    if not os.path.isdir(directory):
+        return False
+    if os.path.basename(directory) in ("site-packages", "dist-packages"):
+        return True
+    return any(name.endswith(".dist-info") for name in os.listdir(directory))
+
+
+def _hidden_paths(extra):
+    """What must not show through a bound tree: the course, the home folder, ``extra``."""
+    from . import paths
+    candidates = [paths.ROOT, Path.home(), *map(Path, extra)]
+    return sorted({os.path.realpath(p) for p in candidates if os.path.exists(p)})
+
+
+def _under(path, parent):
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def layout(library_dir, scratch, ids, hide=()):
+    """The worker's whole filesystem, as entries for sandbox_launch.build_root."""
+    entries, bound = [], []
+
+    def bind(source, readonly=True):
+        real = os.path.realpath(source)
+        if os.path.exists(real) and not any(_under(real, b) for b in bound if os.path.isdir(b)):
+            entries.append({"kind": "bind", "source": real, "path": real, "readonly": readonly})
+            bound.append(real)
+
+    uid, gid = ids
+    size = FILE_SIZE_CAP * 2
+    # /tmp first: the library copy and the scratch folder usually live below it.
+    entries.append({"kind": "tmpfs", "path": "/tmp", "options": f"mode=1777,size={size}"})
+    for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = "/" + name
+        if os.path.islink(path):
+            entries.append({"kind": "symlink", "path": path, "target": os.readlink(path)})
+        elif os.path.isdir(path):
+            bind(path)
+    for name in ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf"):
+        bind("/etc/" + name)
+    # Masks first where the course or home lies inside a bound tree (e.g. a checkout under
+    # /usr/local); the Python environment is bound after, so it shows even if inside them.
+    for path in _hidden_paths(hide):
+        if any(_under(path, b) for b in bound):
+            entries.append({"kind": "tmpfs", "path": path, "options": "mode=0755,size=4k",
+                            "readonly": True})
+    bind(sys.base_prefix)
+    bind(os.path.dirname(os.path.realpath(sys.executable)))
+    for directory in site_packages().split(os.pathsep):
+        bind(directory)
+        # A non-editable install of the course library: never readable by path.
+        original = os.path.join(os.path.realpath(directory), "cs231n_lib")
+        if os.path.isdir(original):
+            entries.append({"kind": "tmpfs", "path": original, "options": "mode=0755,size=4k",
+                            "readonly": True})
+    bind(str(library_dir))
+    entries.append({"kind": "tmpfs", "path": "/dev", "options": "mode=0755,size=64k",
+                    "readonly": True})
+    for device in ("null", "zero", "full", "random", "urandom"):
+        entries.append({"kind": "bind", "source": "/dev/" + device, "path": "/dev/" + device,
+                        "readonly": False})
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        entries.append({"kind": "symlink", "path": "/dev/" + name, "target": target})
+    entries.append({"kind": "proc", "path": "/proc"})
+    entries.append({"kind": "tmpfs", "path": str(scratch),
+                    "options": f"mode=0700,uid={uid},gid={gid},size={size}"})
+    return entries
 
 
 TRIPWIRE = """def {name}(*args, **kwargs):
@@ -220,36 +336,28 @@ def _install_tripwires(path, module, names):
     path.write_text("".join(lines) + TRIPWIRE_CLASS)
 
 
-def _limit_child(limits):
-    """Runs in the child between fork and exec: resource limits."""
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_CAP, FILE_SIZE_CAP))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-large write fails instead of killing
-
-
 class Worker:
     """One student process. exec() runs a cell, call() calls a function on plain data."""
 
-    def __init__(self, library, limits=None, hide=()):
+    def __init__(self, library, limits=None, hide=(), base=None):
         self.limits = limits or Limits()
         self.library = library
-        self.base = Path(tempfile.mkdtemp(prefix="course-student-"))
+        self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="course-student-"))
         os.chmod(self.base, 0o755)
         self.scratch = self.base / "scratch"
+        self.hide = list(hide)
         self.proc = None
+        self._answers = None
         self._buffer = b""
-        self.isolation = None
-        if self.limits.drop_privileges and _unprivileged_ids() and _namespaces_work():
-            self.isolation = Isolation(hide=[Path(h) for h in hide], reach=[sys.executable],
-                                       stage=self.base / "stage", scratch=self.scratch,
-                                       ids=_unprivileged_ids())
+        self.mode = Mode("none", reason="--no-isolation") if self.limits.isolation == "none" else None
+        # Stop waiting (and kill the worker) when the grading task is cancelled (Dask).
+        self.cancelled = getattr(_CANCEL, "check", None) or (lambda: False)
 
     def _env(self):
         # Scrubbed: nothing from the grader's environment (no paths, tokens or grading flags).
+        python_dir = os.path.dirname(os.path.realpath(sys.executable))
         return {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+            "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
             "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
             "PYTHONPATH": str(self.library.dir) + os.pathsep + site_packages(),
             "PYTHONNOUSERSITE": "1",
@@ -259,32 +367,59 @@ class Worker:
             "COURSE_OUTPUT_CAP": str(self.limits.output_cap), "LANG": "C.UTF-8",
         }
 
-    def _prepare_child(self):
-        # Runs in the child after fork: limits first (as root), then the namespace and setuid.
-        _limit_child(self.limits)
-        if self.isolation:
-            self.isolation.apply()
-            os.chdir(self.scratch)
+    def _spec(self, answer_fd):
+        mode = self.mode
+        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
+                "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": self._env(),
+                "cwd": str(self.scratch), "root": str(self.base / "root"),
+                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP}}
+        if mode.isolated:
+            spec["layout"] = layout(self.library.dir, self.scratch, ids, self.hide)
+        return spec
 
-    def start(self):
+    def _resolve_mode(self):
+        if self.mode is None:
+            self.mode = probe()
+            if self.limits.isolation == "required" and not self.mode.isolated:
+                raise WorkerDied("refusing to run student code without isolation: "
+                                 + self.mode.describe())
+
+    def start(self, program=None, expect_ready=True):
         """(Re)start the worker process; waits until it is ready."""
         self.kill()
-        for sub in ("scratch", "stage"):
+        self._resolve_mode()
+        for sub in ("scratch", "root"):
             (self.base / sub).mkdir(exist_ok=True)
         read_fd, write_fd = os.pipe()
-        # The base interpreter (not the venv's symlink): inside the namespace it is re-exposed.
-        python = os.path.realpath(sys.executable) if self.isolation else sys.executable
+        # The spec goes through a pipe, not argv: student code may read its init's cmdline.
+        spec_fd, spec_w = os.pipe()
+        spec = json.dumps(self._spec(write_fd)).encode()
+        assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
+        os.write(spec_w, spec)
+        os.close(spec_w)
+        python = os.path.realpath(sys.executable)
+        program = program or ["-m", "cs231n_lib.course.worker", str(write_fd)]
+        argv = [python, "-I", "-S", str(LAUNCHER), str(spec_fd), "--", python, *program]
         try:
+            # No preexec_fn: the launcher sets limits and the death signal itself, so the
+            # grader can start workers from any thread (Dask) without fork-safety worries.
             self.proc = subprocess.Popen(
-                [python, "-m", "cs231n_lib.course.worker", str(write_fd)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                cwd=self.base, env=self._env(), pass_fds=(write_fd,), start_new_session=True,
-                preexec_fn=self._prepare_child)
+                argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=self.base, env={"LANG": "C.UTF-8"}, pass_fds=(write_fd, spec_fd),
+                start_new_session=True)
         finally:
             os.close(write_fd)
+            os.close(spec_fd)
         self._answers = read_fd
         self._buffer = b""
-        self._receive(timeout=max(30.0, self.limits.timeout))  # the "ready" line
+        timeout = max(30.0, self.limits.timeout)
+        first = self._receive(timeout)            # what the launcher achieved, or its error
+        if "sandbox" not in first:
+            self.kill()
+            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+        if expect_ready:
+            self._receive(timeout)                # the worker's "ready" line
         return self
 
     def _send(self, message):
@@ -301,7 +436,10 @@ class Worker:
             if remaining <= 0:
                 self.kill()
                 raise WorkerTimeout(f"no answer within {timeout:.0f} s")
-            ready, _, _ = select.select([self._answers], [], [], remaining)
+            ready, _, _ = select.select([self._answers], [], [], min(remaining, 0.5))
+            if self.cancelled():
+                self.kill()
+                raise GradingCancelled("grading was cancelled")
             if not ready:
                 continue
             chunk = os.read(self._answers, 1 << 20)
@@ -353,10 +491,12 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
-        try:
-            os.close(self._answers)
-        except OSError:
-            pass
+        if self._answers is not None:
+            try:
+                os.close(self._answers)
+            except OSError:
+                pass
+            self._answers = None
 
     def close(self):
         self.kill()
