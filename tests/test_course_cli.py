@@ -134,8 +134,13 @@ def test_export_writes_csv_with_max_points_and_json_detail(klass, graded):
     root, _ = klass
     assert cli.main(["export", "--work-dir", str(work), "--course-root", str(root)]) == 0
     rows = list(csv.reader(open(work / "export" / "grades.csv")))
-    assert rows[0] == ["student", f"{ASSIGNMENT}/{NOTEBOOK} (max 6)", "total (max 6)"]
-    assert {r[0]: r[1] for r in rows[1:]}["bob"] == "3"
+    nb = f"{ASSIGNMENT}/{NOTEBOOK}"
+    assert rows[0] == ["student", f"{nb} automatic (max 5)", f"{nb} manual (max 1)",
+                       f"{nb} total (max 6)", "total (max 6)", "ungraded written answers"]
+    bob = {r[0]: r for r in rows[1:]}["bob"]
+    assert bob[1:5] == ["3", "0", "3", "3"] and bob[5] == f"{nb}:why"
+    lms = list(csv.reader(open(work / "export" / "grades_by_assignment.csv")))
+    assert lms[0] == ["student", f"{ASSIGNMENT} (max 6)"] and ["bob", "3"] in lms
     detail = json.loads((work / "export" / "grades.json").read_text())
     bob = next(d for d in detail if d["student"] == "bob")
     assert {c["grade_id"]: c["status"] for c in bob["cells"]}["test_rel_error"] == "failed"
