@@ -184,10 +184,13 @@ def _graded_or_fail(work_dir):
     return results, texts
 
 
-def write_all_feedback(work_dir, root=paths.ROOT, out_dir=None):
-    """One HTML page per graded notebook; scores and comments from the gradebook."""
+def write_all_feedback(work_dir, root=paths.ROOT, out_dir=None, assignments=None, students=None):
+    """One HTML page per graded notebook (optionally only of some assignments or students);
+    scores and comments from the gradebook."""
     sources = load_sources(root)
     results, texts = _graded_or_fail(work_dir)
+    results = [r for r in results if (not assignments or r.assignment in assignments)
+               and (not students or r.student in students)]
     grades = gradebook.read_grades(Path(work_dir) / "gradebook.db", COURSE_ID)
     out_dir = Path(out_dir or Path(work_dir) / "feedback")
     written = []
