@@ -100,6 +100,8 @@ def test_manual_grade_and_comment_reach_export_and_feedback(course, tmp_path):
     page = (tmp_path / "fb" / "ann" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
     assert "why: 0.5 / 1 points" in page and "Half right" in page
     assert "total <strong>5.5 / 6</strong>" in page
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><mi>\u03b7</mi>' in page
+    assert "$\\eta$" not in page                               # LaTeX rendered as MathML
 
 
 def test_feedback_page_is_a_rendered_notebook_without_hidden_tests(course, tmp_path):

@@ -9,9 +9,11 @@ messages are built from inputs and outputs only.
 """
 import csv
 import json
+import re
 from pathlib import Path
 
 from .gradebook import graded_notebook
+from .variants import source_text
 
 STATUS_WORDS = {"passed": "passed", "failed": "failed", "not implemented": "not implemented yet",
                 "manual": "graded by your instructor"}
@@ -63,6 +65,27 @@ def _summary(result, grades):
     return {"cell_type": "markdown", "metadata": {"course": {"role": "feedback"}}, "source": "\n".join(lines)}
 
 
+# $$...$$ or $...$ outside `code`; a \$ is a dollar sign, not math.
+_MATH = re.compile(r"(`+)(?:.|\n)*?\1|(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n`]+?)(?<![\\\s])\$",
+                   re.S)
+
+
+def math_to_mathml(markdown):
+    """LaTeX in markdown as MathML, which browsers render themselves: feedback pages show math
+    without MathJax from a CDN (students may read them offline). Unconvertible math stays."""
+    from latex2mathml.converter import convert
+
+    def replace(match):
+        if match.group(1):          # a code span: leave it
+            return match.group(0)
+        latex, display = (match.group(2), "block") if match.group(2) is not None else (match.group(3), "inline")
+        try:
+            return convert(latex.strip(), display=display)
+        except Exception:           # latex2mathml raises several kinds; keep the source then
+            return match.group(0)
+    return _MATH.sub(replace, markdown)
+
+
 def feedback_notebook(source, result, submission_text, grades=None):
     """The notebook a feedback page renders (a dict; hidden tests removed)."""
     import nbformat
@@ -78,6 +101,9 @@ def feedback_notebook(source, result, submission_text, grades=None):
     nb["cells"] = cells
     for k, cell in enumerate(nb["cells"]):
         cell["id"] = f"feedback-{k}"
+        cell["source"] = source_text(cell)  # nbgrader's preprocessors expect one string
+        if cell["cell_type"] == "markdown":
+            cell["source"] = math_to_mathml(cell["source"])
     node = nbformat.from_dict(nb)
     node, _ = ClearHiddenTests().preprocess(node, {})
     return node
