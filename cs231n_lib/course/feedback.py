@@ -1,111 +1,203 @@
 """Feedback pages (one HTML file per student per notebook) and grade exports (CSV + JSON).
 
-Feedback shows, per graded cell, the points and the grader's message, then the student's own
-notebook with its plots. It never contains hidden tests: the grader's messages are built from
-inputs and outputs only, and test cells are shown as their results, not their code.
+Scores come from the gradebook (automatic and manual, with the instructor's comments), the
+grader's messages from its per-cell results. A feedback page is the graded notebook
+(gradebook.graded_notebook) rendered by nbconvert's HTML exporter, so markdown and math look
+as in JupyterLab; a summary table heads it, and a note follows every graded cell. Hidden tests
+never appear: nbgrader's ClearHiddenTests removes them from the test cells, and the grader's
+messages are built from inputs and outputs only.
 """
 import csv
-import html
 import json
+import re
 from pathlib import Path
 
+from .gradebook import graded_notebook
 from .variants import source_text
 
-STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not implemented": "#9a6700",
-                  "manual": "#57606a"}
+STATUS_WORDS = {"passed": "passed", "failed": "failed", "not implemented": "not implemented yet",
+                "manual": "graded by your instructor"}
 
 
-def _outputs_html(cell):
-    parts = []
-    for out in cell.get("outputs", []) or []:
-        data = out.get("data", {}) if isinstance(out, dict) else {}
-        if "image/png" in data:
-            png = data["image/png"]
-            png = "".join(png) if isinstance(png, list) else png
-            parts.append(f'<img alt="plot" src="data:image/png;base64,{html.escape(png.strip())}">')
-        elif out.get("output_type") == "stream":
-            parts.append(f"<pre class=out>{html.escape(_join(out.get('text', '')))[:20000]}</pre>")
-        elif "text/plain" in data:
-            parts.append(f"<pre class=out>{html.escape(_join(data['text/plain']))[:20000]}</pre>")
-    return "".join(parts)
+def _md_escape(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _join(value):
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def render_feedback(result, submission_nb, test_cell_ids):
-    """The HTML page for one graded notebook."""
-    rows = "".join(
-        f"<tr><td>{html.escape(c.grade_id)}</td><td>{c.points:g} / {c.max_points:g}</td>"
-        f"<td style='color:{STATUS_COLOURS.get(c.status, '#000')}'>{html.escape(c.status)}</td>"
-        f"<td><pre>{html.escape(c.message)}</pre></td></tr>" for c in result.cells)
-    problems = "".join(f"<li>{html.escape(p)}</li>" for p in result.problems)
-    by_id = {c.grade_id: c for c in result.cells}
-    cells = []
-    for cell in (submission_nb or {}).get("cells", []):
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
-        if gid in test_cell_ids:
-            graded = by_id.get(gid)
-            verdict = f"{graded.status}: {graded.points:g} / {graded.max_points:g}" if graded else "not graded"
-            cells.append(f"<div class=test>test cell <b>{html.escape(str(gid))}</b> — {html.escape(verdict)}</div>")
-        elif cell.get("cell_type") == "code":
-            cells.append(f"<pre class=code>{html.escape(source_text(cell))}</pre>{_outputs_html(cell)}")
+def _cell_note(cell_result, grade):
+    """The markdown note placed under a graded cell."""
+    if grade is not None and grade.written:
+        if grade.manual_score is None:
+            text = f"**{grade.grade_id}: not graded yet** (max {grade.max_score:g} points)"
         else:
-            cells.append(f"<div class=md>{html.escape(source_text(cell))}</div>")
-    auto = [c for c in result.cells if c.status != "manual"]
-    written = sum(c.max_points for c in result.cells if c.status == "manual")
-    status = "" if result.graded else f"<p class=bad>This notebook could not be graded: {html.escape(result.error)}</p>"
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(result.student)} — {html.escape(result.notebook)}</title>
-<style>body{{font-family:sans-serif;max-width:960px;margin:auto}} pre{{white-space:pre-wrap;margin:0}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} table{{border-collapse:collapse;width:100%}}
-.code{{background:#f6f8fa;padding:6px}} .out{{padding:6px}} .md{{white-space:pre-wrap;padding:6px}}
-.test{{background:#fff8c5;padding:6px}} .bad{{color:#cf222e}} img{{max-width:100%}}</style></head>
-<body><h1>{html.escape(result.assignment)} / {html.escape(result.notebook)}</h1>
-<p>Student: <b>{html.escape(result.student)}</b> — automatic score
-<b>{sum(c.points for c in auto):g} / {sum(c.max_points for c in auto):g}</b>
-(+ {written:g} points of written answers, graded by your instructor)</p>{status}
-<table><tr><th>graded cell</th><th>points</th><th>result</th><th>message</th></tr>{rows}</table>
-{f"<h2>Notes</h2><ul>{problems}</ul>" if problems else ""}
-<h2>Your notebook</h2>{''.join(cells)}</body></html>
-"""
+            text = f"**{grade.grade_id}: {grade.score:g} / {grade.max_score:g} points**"
+    else:
+        score = grade.score if grade is not None else cell_result.points
+        max_score = grade.max_score if grade is not None else cell_result.max_points
+        status = STATUS_WORDS.get(cell_result.status, cell_result.status) if cell_result else "not graded"
+        text = f"**{(grade or cell_result).grade_id}: {score:g} / {max_score:g} points** — {status}"
+        if cell_result and cell_result.message:
+            text += "; the grader's message is the cell's output above"
+    if grade is not None and grade.comment:
+        text += f"\n\n> Comment from your instructor: {grade.comment}"
+    return {"cell_type": "markdown", "metadata": {"course": {"role": "feedback"}}, "source": text}
 
 
-def write_feedback(out_dir, result, submission_text, test_cell_ids):
+def _summary(result, grades):
+    lines = [f"# Feedback: {result.assignment} / {result.notebook}", "",
+             f"Student: **{result.student}**", ""]
+    if grades is not None:
+        lines += [f"Automatic points **{grades.automatic:g}**, written answers **{grades.manual:g}**"
+                  f", total **{grades.total:g} / {sum(c.max_score for c in grades.cells.values()):g}**.", ""]
+        if grades.ungraded_written:
+            lines += [f"Written answers not graded yet: {', '.join(grades.ungraded_written)}.", ""]
+    if not result.graded:
+        lines += [f"**This notebook could not be graded:** {_md_escape(result.error)}", ""]
+    lines += ["| graded cell | points | result | comment |", "|---|---|---|---|"]
+    for c in result.cells:
+        g = grades.cells.get(c.grade_id) if grades else None
+        score, max_score = (g.score, g.max_score) if g else (c.points, c.max_points)
+        status = ("not graded yet" if g.manual_score is None else "graded by your instructor") \
+            if g is not None and g.written else STATUS_WORDS.get(c.status, c.status)
+        lines.append(f"| {c.grade_id} | {score:g} / {max_score:g} | {status} | "
+                     f"{_md_escape(g.comment) if g else ''} |")
+    if result.problems:
+        lines += ["", "Notes:", ""] + [f"- {_md_escape(p)}" for p in result.problems]
+    return {"cell_type": "markdown", "metadata": {"course": {"role": "feedback"}}, "source": "\n".join(lines)}
+
+
+# $$...$$ or $...$ outside `code`; a \$ is a dollar sign, not math.
+_MATH = re.compile(r"(`+)(?:.|\n)*?\1|(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n`]+?)(?<![\\\s])\$",
+                   re.S)
+
+
+def math_to_mathml(markdown):
+    """LaTeX in markdown as MathML, which browsers render themselves: feedback pages show math
+    without MathJax from a CDN (students may read them offline). Unconvertible math stays."""
+    from latex2mathml.converter import convert
+
+    def replace(match):
+        if match.group(1):          # a code span: leave it
+            return match.group(0)
+        latex, display = (match.group(2), "block") if match.group(2) is not None else (match.group(3), "inline")
+        try:
+            return convert(latex.strip(), display=display)
+        except Exception:           # latex2mathml raises several kinds; keep the source then
+            return match.group(0)
+    return _MATH.sub(replace, markdown)
+
+
+def feedback_notebook(source, result, submission_text, grades=None):
+    """The notebook a feedback page renders (a dict; hidden tests removed)."""
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests
+    nb = graded_notebook(source, result, submission_text)
+    by_id = {c.grade_id: c for c in result.cells}
+    cells = [_summary(result, grades)]
+    for cell in nb["cells"]:
+        cells.append(cell)
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in by_id:
+            cells.append(_cell_note(by_id[gid], grades.cells.get(gid) if grades else None))
+    nb["cells"] = cells
+    for k, cell in enumerate(nb["cells"]):
+        cell["id"] = f"feedback-{k}"
+        cell["source"] = source_text(cell)  # nbgrader's preprocessors expect one string
+        if cell["cell_type"] == "markdown":
+            cell["source"] = math_to_mathml(cell["source"])
+    node = nbformat.from_dict(nb)
+    node, _ = ClearHiddenTests().preprocess(node, {})
+    return node
+
+
+def render_feedback(source, result, submission_text, grades=None):
+    """The HTML page for one graded notebook (nbconvert's HTML exporter, `lab` template)."""
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(
+        feedback_notebook(source, result, submission_text, grades),
+        resources={"metadata": {"name": f"{result.student} — {result.assignment}/{result.notebook}"}})
+    return body
+
+
+def write_feedback(out_dir, source, result, submission_text, grades=None):
     """Write feedback/<student>/<assignment>/<notebook>.html; returns its path."""
-    try:
-        submission_nb = json.loads(submission_text)
-        if not isinstance(submission_nb, dict):
-            submission_nb = None
-    except ValueError:
-        submission_nb = None
     path = Path(out_dir) / result.student / result.assignment / f"{result.notebook}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_feedback(result, submission_nb, test_cell_ids))
+    path.write_text(render_feedback(source, result, submission_text, grades))
     return path
 
 
-def export_grades(out_dir, results, max_points):
-    """grades.csv (one row per student, a column per notebook + total) and grades.json.
+# ----------------------------------------------------------------------------- exports
 
-    max_points: {(assignment, notebook): max automatic + manual points}.
+def export_grades(out_dir, results, grades, max_points):
+    """grades.csv, grades_by_assignment.csv (LMS import) and grades.json; returns their paths.
+
+    results: the grader's NotebookResults; grades: {(student, assignment, notebook):
+    NotebookGrades} read from the gradebook (scores, manual grades, comments);
+    max_points: {(assignment, notebook): (automatic max, written max)}.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     columns = sorted(max_points)
-    table = {}
-    for r in results:
-        table.setdefault(r.student, {})[(r.assignment, r.notebook)] = r.score
-    csv_path = out_dir / "grades.csv"
-    with open(csv_path, "w", newline="") as fh:
+    students = sorted({r.student for r in results} | {k[0] for k in grades})
+    paths = (_write_detail_csv(out_dir / "grades.csv", students, columns, grades, max_points),
+             _write_lms_csv(out_dir / "grades_by_assignment.csv", students, columns, grades, max_points),
+             _write_json(out_dir / "grades.json", results, grades))
+    return paths
+
+
+def _write_detail_csv(path, students, columns, grades, max_points):
+    """One row per student: automatic, manual and total per notebook, the total, what is open."""
+    header = ["student"]
+    for a, n in columns:
+        auto_max, written_max = max_points[(a, n)]
+        header += [f"{a}/{n} automatic (max {auto_max:g})", f"{a}/{n} manual (max {written_max:g})",
+                   f"{a}/{n} total (max {auto_max + written_max:g})"]
+    header += [f"total (max {sum(sum(v) for v in max_points.values()):g})", "ungraded written answers"]
+    with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
-        total_max = sum(max_points.values())
-        writer.writerow(["student"] + [f"{a}/{n} (max {max_points[(a, n)]:g})" for a, n in columns]
-                        + [f"total (max {total_max:g})"])
-        for student in sorted(table):
-            scores = [table[student].get(col, 0.0) for col in columns]
-            writer.writerow([student] + [f"{s:g}" for s in scores] + [f"{sum(scores):g}"])
-    json_path = out_dir / "grades.json"
-    json_path.write_text(json.dumps([r.to_dict() for r in results], indent=1))
-    return csv_path, json_path
+        writer.writerow(header)
+        for student in students:
+            row, total, open_items = [student], 0.0, []
+            for a, n in columns:
+                g = grades.get((student, a, n))
+                if g is None:
+                    row += ["", "", ""]
+                    continue
+                row += [f"{g.automatic:g}", f"{g.manual:g}", f"{g.total:g}"]
+                total += g.total
+                open_items += [f"{a}/{n}:{gid}" for gid in g.ungraded_written]
+            writer.writerow(row + [f"{total:g}", " ".join(open_items)])
+    return path
+
+
+def _write_lms_csv(path, students, columns, grades, max_points):
+    """One column per assignment (total points), the shape gradebook imports of LMSs take."""
+    assignments = sorted({a for a, _ in columns})
+    maxima = {a: sum(sum(max_points[(x, n)]) for x, n in columns if x == a) for a in assignments}
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student"] + [f"{a} (max {maxima[a]:g})" for a in assignments])
+        for student in students:
+            writer.writerow([student] + [
+                f"{sum(g.total for (s, x, _), g in grades.items() if s == student and x == a):g}"
+                if any(s == student and x == a for s, x, _ in grades) else "" for a in assignments])
+    return path
+
+
+def _write_json(path, results, grades):
+    detail = []
+    for r in results:
+        entry = r.to_dict()
+        g = grades.get((r.student, r.assignment, r.notebook))
+        if g is not None:
+            entry.update(automatic=g.automatic, manual=g.manual, total=g.total,
+                         timestamp=g.timestamp, ungraded_written=g.ungraded_written)
+            for cell in entry["cells"]:
+                cg = g.cells.get(cell["grade_id"])
+                if cg is not None:
+                    cell.update(score=cg.score, auto_score=cg.auto_score, manual_score=cg.manual_score,
+                                needs_manual_grade=cg.needs_manual_grade, comment=cg.comment)
+        detail.append(entry)
+    path.write_text(json.dumps(detail, indent=1))
+    return path

@@ -6,6 +6,7 @@ State between commands lives in the course work folder (default `.course/`):
 """
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,9 +28,12 @@ def test_cell_ids(source):
 
 
 def max_points(sources):
-    return {key: sum(float(c["metadata"]["nbgrader"].get("points", 0)) for c in nb["cells"]
-                     if c.get("metadata", {}).get("nbgrader", {}).get("grade"))
-            for key, nb in sources.items()}
+    """{(assignment, notebook): (automatic max, written max)} from the source's grade cells."""
+    def points(nb, cell_type):
+        return sum(float(c["metadata"]["nbgrader"].get("points", 0)) for c in nb["cells"]
+                   if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+                   and c["cell_type"] == cell_type)
+    return {key: (points(nb, "code"), points(nb, "markdown")) for key, nb in sources.items()}
 
 
 @dataclass
@@ -97,6 +101,7 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     for sub, result in zip(found, results):
         gradebook.write_autograded_copy(work_dir, result, sub.text)
     (work_dir / "unmatched.json").write_text(json.dumps([vars(u) for u in unmatched], indent=1))
+    gradebook.publish_for_formgrader(db, COURSE_ID, work_dir, folder, found, results, sources)
     return report
 
 
@@ -115,32 +120,126 @@ def _undo(guard, changes, candidates, suspects):
         suspects.setdefault(index, note)
 
 
+def count_submissions(folder, root=paths.ROOT, names=None):
+    """How many notebooks grade_folder will grade (for the progress bar and the empty warning)."""
+    found, _ = submissions.discover(folder, submissions.Catalog.from_sources(load_sources(root, names)))
+    return len(found)
+
+
+def set_aside_other_assignments(report, folder, root=paths.ROOT, names=None):
+    """With --assignment, files that belong to *other* assignments are skipped, not errors.
+
+    Moves them from report.unmatched to the returned list (each with the reason it was skipped).
+    """
+    if not names:
+        return []
+    every = submissions.Catalog.from_sources(load_sources(root))
+    skipped = []
+    for u in list(report.unmatched):
+        path = Path(folder) / u.origin
+        if not path.is_file() or path.suffix.lower() != ".ipynb":
+            continue
+        found, _ = _discover_one(folder, path, every)
+        others = {s.assignment for s in found} - set(names)
+        if found and others:
+            report.unmatched.remove(u)
+            u.reason = f"belongs to {', '.join(sorted(others))}, not to the chosen --assignment"
+            skipped.append(u)
+    return skipped
+
+
+def _discover_one(folder, path, catalog):
+    """Match a single file as discover() would, by copying it alone into a scratch folder."""
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="course-match-") as scratch:
+        target = Path(scratch) / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        return submissions.discover(scratch, catalog)
+
+
+class Progress:
+    """Per-notebook progress of a grading run: a tqdm bar (count, rate, ETA) on a terminal,
+    plain lines with the count and an estimate otherwise (logs, CI, pipes)."""
+
+    def __init__(self, total, stream=None):
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.stream = stream or sys.stdout
+        self.bar = None
+        if self.stream.isatty():
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, unit="nb", file=self.stream, dynamic_ncols=True,
+                            desc="grading")
+
+    def __call__(self, result):
+        self.done += 1
+        state = f"{result.score:g}/{result.max_score:g}" if result.graded else "NOT GRADED"
+        what = f"{result.student} {result.assignment}/{result.notebook}: {state} ({result.seconds:.1f} s)"
+        if self.bar is not None:
+            self.bar.set_postfix_str(what, refresh=False)
+            self.bar.update(1)
+            return
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate else 0.0
+        print(f"[{self.done}/{self.total}] graded {what}; {rate * 60:.0f}/min, "
+              f"about {eta:.0f} s left", file=self.stream, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def load_graded(work_dir):
     """Results and submission texts saved by grade_folder."""
     results, texts = [], {}
     for path in sorted((Path(work_dir) / "autograded").glob("*/*/*.grading.json")):
         result = NotebookResult.from_dict(json.loads(path.read_text()))
         results.append(result)
-        notebook_file = path.with_name(f"{result.notebook}.ipynb")
-        texts[(result.student, result.assignment, result.notebook)] = notebook_file.read_text()
+        handed_in = (Path(work_dir) / "submitted" / result.student / result.assignment /
+                     f"{result.notebook}.ipynb")
+        texts[(result.student, result.assignment, result.notebook)] = \
+            handed_in.read_text() if handed_in.exists() else ""
     return results, texts
 
 
-def write_all_feedback(work_dir, root=paths.ROOT, out_dir=None):
-    sources = load_sources(root)
+class NothingGraded(RuntimeError):
+    """feedback/export asked for before anything was graded in this work folder."""
+
+
+def _graded_or_fail(work_dir):
     results, texts = load_graded(work_dir)
+    if not results:
+        raise NothingGraded(f"nothing has been graded in {work_dir} yet; run "
+                            "`course grade SUBMISSIONS` first (or pass --work-dir)")
+    return results, texts
+
+
+def write_all_feedback(work_dir, root=paths.ROOT, out_dir=None, assignments=None, students=None):
+    """One HTML page per graded notebook (optionally only of some assignments or students);
+    scores and comments from the gradebook."""
+    sources = load_sources(root)
+    results, texts = _graded_or_fail(work_dir)
+    results = [r for r in results if (not assignments or r.assignment in assignments)
+               and (not students or r.student in students)]
+    grades = gradebook.read_grades(Path(work_dir) / "gradebook.db", COURSE_ID)
     out_dir = Path(out_dir or Path(work_dir) / "feedback")
     written = []
     for r in results:
-        ids = test_cell_ids(sources[(r.assignment, r.notebook)])
-        written.append(feedback.write_feedback(out_dir, r, texts[(r.student, r.assignment, r.notebook)], ids))
+        key = (r.student, r.assignment, r.notebook)
+        written.append(feedback.write_feedback(out_dir, sources[(r.assignment, r.notebook)], r,
+                                               texts[key], grades.get(key)))
     return written
 
 
 def export(work_dir, root=paths.ROOT, out_dir=None):
-    results, _ = load_graded(work_dir)
+    """grades.csv, grades_by_assignment.csv and grades.json, from the gradebook."""
+    results, _ = _graded_or_fail(work_dir)
+    grades = gradebook.read_grades(Path(work_dir) / "gradebook.db", COURSE_ID)
     sources = load_sources(root)
-    return feedback.export_grades(out_dir or Path(work_dir) / "export", results, max_points(sources))
+    return feedback.export_grades(out_dir or Path(work_dir) / "export", results, grades,
+                                  max_points(sources))
 
 
 def format_table(results, expected=None):

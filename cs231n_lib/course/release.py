@@ -82,6 +82,10 @@ def generate_release(root=paths.ROOT, names=None, output_root=None):
     names = list(names) if names else paths.assignments(root)
     if not names:
         raise ReleaseError(f"no assignments found in {root / 'solutions'}")
+    unknown = sorted(set(names) - set(paths.assignments(root)))
+    if unknown:
+        raise ValueError(f"unknown assignment {', '.join(unknown)} "
+                         f"(known: {', '.join(paths.assignments(root))})")
     with tempfile.TemporaryDirectory(prefix="course-release-") as work:
         config = copy.deepcopy(load_config(root))
         # Generate in a scratch course root so a failed run never leaves notebooks/ half-written.
