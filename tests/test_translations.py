@@ -162,3 +162,27 @@ def test_korean_edition_selects_korean_messages(edition):
     setup = [source_text(c) for c in json.loads(edition.read_text())["cells"]
              if c["metadata"].get("course", {}).get("role") == "setup"]
     assert any('set_language("ko")' in s or "set_language('ko')" in s for s in setup)
+
+
+def test_a_korean_submission_is_matched_to_the_english_assignment(tmp_path):
+    from cs231n_lib.course import submissions
+    catalog = submissions.Catalog({("01_gradient_checking", "gradient_checking"): {"rel_error"}})
+    korean = json.dumps({"cells": [], "metadata": {"course": {"language": "ko"}}})
+    (tmp_path / "alice" / "01_gradient_checking").mkdir(parents=True)
+    (tmp_path / "alice" / "01_gradient_checking" / "gradient_checking.ko.ipynb").write_text(korean)
+    (tmp_path / "bob_gradient_checking.ko-1.ipynb").write_text(korean)
+    (tmp_path / "carol_gradient_checking.ipynb").write_text(json.dumps({"cells": []}))
+    found, unmatched = submissions.discover(tmp_path, catalog)
+    assert not unmatched
+    got = {(s.student, s.assignment, s.notebook, s.language) for s in found}
+    assert got == {("alice", "01_gradient_checking", "gradient_checking", "ko"),
+                   ("bob", "01_gradient_checking", "gradient_checking", "ko"),
+                   ("carol", "01_gradient_checking", "gradient_checking", "en")}
+
+
+def test_messages_follow_the_chosen_language():
+    from cs231n_lib import i18n
+    i18n.catalogue.cache_clear()
+    assert i18n.tr("{name} is not implemented yet", name="f") == "f is not implemented yet"
+    with pytest.raises(ValueError, match="unknown language 'fr'"):
+        i18n.set_language("fr")
