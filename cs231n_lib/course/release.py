@@ -21,6 +21,10 @@ class ReleaseError(RuntimeError):
     """The release could not be generated, or is unsafe to hand to students."""
 
 
+class EditionError(ReleaseError):
+    """The English release was written, but a translated edition could not be (stale, missing)."""
+
+
 def load_config(root=paths.ROOT):
     """The course's nbgrader configuration, as nbgrader itself would read it."""
     from traitlets.config.loader import PyFileConfigLoader
@@ -101,7 +105,30 @@ def generate_release(root=paths.ROOT, names=None, output_root=None):
                 raise ReleaseError(f"nbgrader could not generate {name}:\n{result.get('error', '')}"
                                    f"\n{result.get('log', '')}")
         written = _install(scratch, Path(output_root) if output_root else root, names, root)
-    return written
+    return written + _write_editions(written, root)
+
+
+def _write_editions(written, source_root):
+    """Translated editions beside each English release notebook that has a translation file.
+
+    Notebooks without a translation file are released in English only; a translation that is
+    stale or incomplete stops its edition (never half-translated) and is reported at the end.
+    """
+    from . import translations
+    editions, problems = [], []
+    for release_path in written:
+        solution = Path(source_root) / "solutions" / release_path.parent.name / release_path.name
+        for language in translations.LANGUAGES:
+            if not translations.translation_path(solution, language).exists():
+                continue
+            try:
+                editions.append(translations.write_edition(release_path, solution, language))
+            except translations.TranslationError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise EditionError("the English release was written, but:\n  " + "\n  ".join(problems)
+                           + "\nupdate the translations (`course translations --template NN`)")
+    return editions
 
 
 def _install(scratch, target_root, names, source_root):

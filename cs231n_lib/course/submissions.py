@@ -16,6 +16,18 @@ from pathlib import Path, PurePosixPath
 
 _STUDENT_OK = re.compile(r"[^A-Za-z0-9_.@-]+")
 _LMS_SUFFIX = r"(?:[-_ ]?\(?\d+\)?)?"
+_EDITION = re.compile(r"\.(?P<language>ko)$")   # gradient_checking.ko.ipynb: the Korean edition
+
+
+def edition_of(stem, text):
+    """(stem without an edition suffix, language): the notebook's metadata wins over its name."""
+    found = _EDITION.search(stem)
+    language = found["language"] if found else "en"
+    try:
+        language = json.loads(text)["metadata"]["course"]["language"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    return (_EDITION.sub("", stem), language if language in ("en", "ko") else "en")
 
 
 @dataclass
@@ -27,6 +39,7 @@ class Submission:
     text: str
     origin: str
     notes: list = field(default_factory=list)
+    language: str = "en"   # the edition the student worked in ("ko" for <stem>.ko.ipynb)
 
 
 @dataclass
@@ -127,12 +140,14 @@ def discover(folder, catalog):
             unmatched.append(match)
         else:
             student, (assignment, stem), notes = match
-            submissions.append(Submission(student, assignment, stem, text, origin, notes))
+            _, language = edition_of(PurePosixPath(parts[-1]).stem, text)
+            submissions.append(Submission(student, assignment, stem, text, origin, notes,
+                                          language))
     return _deduplicate(submissions, unmatched)
 
 
 def _match(parts, text, catalog):
-    stem = PurePosixPath(parts[-1]).stem
+    stem, _ = edition_of(PurePosixPath(parts[-1]).stem, text)
     if len(parts) >= 3:  # nbgrader layout: student/assignment/notebook.ipynb
         student, assignment = clean_student_id(parts[-3]), parts[-2]
         key = (assignment, stem)
@@ -157,7 +172,7 @@ def _match_flat(stem, text, catalog):
     """`<student><sep><notebook><lms suffix>`: the longest notebook name that fits wins."""
     for assignment, nb_stem in sorted(catalog.notebooks, key=lambda k: -len(k[1])):
         pattern = rf"^(?P<student>.+?)[_\-. ]+(?:{re.escape(assignment)}[_\-. ]+)?" \
-                  rf"{re.escape(nb_stem)}{_LMS_SUFFIX}$"
+                  rf"{re.escape(nb_stem)}(?:\.ko)?{_LMS_SUFFIX}$"
         found = re.match(pattern, stem, flags=re.I)
         if found and clean_student_id(found["student"]):
             return clean_student_id(found["student"]), (assignment, nb_stem), []
