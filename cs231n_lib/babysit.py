@@ -37,9 +37,10 @@ def _verdict(losses, min_drop):
     initial = losses[0]
     # Mini-batch losses are noisy: judge the end of the run by the mean of its last fifth.
     final = float(np.mean(losses[-max(1, losses.shape[0] // 5):]))
-    if final >= initial:
+    drop = (initial - final) / initial     # relative: means the same for any number of classes
+    if drop < -min_drop:
         return "too high"
-    if initial - final < min_drop * initial:
+    if drop < min_drop:
         return "too low"
     return "good"
 
@@ -49,9 +50,11 @@ def learning_rate_verdicts(loss_histories, min_drop=0.1):
 
     loss_histories: list of loss histories, one per learning rate; each of shape (T,), T >= 5,
     the mini-batch losses in order (a run aborted by the Solver may end early with nan/inf).
-    - 'too high': the run blew up (any nan/inf) or ends no lower than it started;
-    - 'too low': the loss fell by less than min_drop of the initial loss;
-    - 'good': otherwise.
+    - 'too high': the run blew up (any nan/inf), or its loss grew by more than min_drop of
+      the initial loss;
+    - 'too low': the loss changed by less than min_drop of the initial loss (either way):
+      it barely moved;
+    - 'good': the loss fell by more than min_drop of the initial loss.
     The end of a run is the mean of its last fifth (at least one loss), never one noisy batch.
     """
     return [_verdict(losses, min_drop) for losses in loss_histories]

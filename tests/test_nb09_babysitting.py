@@ -43,10 +43,11 @@ def verdicts_with_tail_median(loss_histories, min_drop=0.1):
     for losses in loss_histories:
         losses = np.asarray(losses, float)
         tail = losses[-max(1, len(losses) // 5):]
-        if np.isnan(losses).any() or np.isinf(losses).any() or tail.mean() >= losses[0]:
+        change = (tail.mean() - losses[0]) / losses[0]
+        if np.isnan(losses).any() or np.isinf(losses).any() or change > min_drop:
             out.append("too high")
         else:
-            out.append("too low" if (losses[0] - tail.mean()) / losses[0] < min_drop else "good")
+            out.append("too low" if change > -min_drop else "good")
     return out
 
 
@@ -152,5 +153,7 @@ def test_guard_prints_when_passed_and_stops_the_pipeline_when_not(capsys):
 
 def test_verdicts_of_obvious_runs():
     t = np.linspace(0, 1, 30)
-    runs = [2.3 * np.exp(-2 * t), 2.3 - 0.01 * t, 2.3 * (1 + t), np.r_[2.3, 2.0, np.nan]]
-    assert babysit.learning_rate_verdicts(runs) == ["good", "too low", "too high", "too high"]
+    runs = [2.3 * np.exp(-2 * t), 2.3 - 0.01 * t, 2.3 + 0.01 * t, 2.3 * (1 + t),
+            np.r_[2.3, 2.0, np.nan]]
+    assert babysit.learning_rate_verdicts(runs) == ["good", "too low", "too low", "too high",
+                                                    "too high"]

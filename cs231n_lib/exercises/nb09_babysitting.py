@@ -162,6 +162,8 @@ def _verdict_runs(rng):
         return _noisy(rng, initial * (0.2 + 0.8 * np.exp(-t * rng.uniform(3, 6))))
     runs = [good(), good()]
     runs.append(_noisy(rng, initial * (1 - rng.uniform(0.0, 0.03) * t), 0.005))   # too low
+    runs.append(_noisy(rng, initial * (1 + rng.uniform(0.02, 0.05) * t), 0.005))  # too low:
+    # a flat run ends a little above its first batch as often as below it
     runs.append(_noisy(rng, initial * (1 - rng.uniform(0.05, 0.08) * t), 0.002))  # too low,
     # but by more than 0.1 in absolute terms: an absolute threshold calls it good
     rising = _noisy(rng, initial * (1 + rng.uniform(0.5, 2.0) * t))
@@ -171,7 +173,7 @@ def _verdict_runs(rng):
     blown = np.concatenate([blown, [np.inf, np.nan]])                            # too high
     runs.append(blown)
     spiky = good()
-    spiky[-1] = initial * rng.uniform(1.05, 1.3)    # one bad mini-batch at the very end: good
+    spiky[-1] = initial * rng.uniform(1.3, 1.6)    # one bad mini-batch at the very end: good
     runs.append(spiky)
     for run in runs:
         run[0] = initial
@@ -188,9 +190,10 @@ def verdicts_without_finite_check(loss_histories, min_drop=0.1):
     for losses in loss_histories:
         losses = np.asarray(losses, dtype=float)
         final = np.mean(losses[-max(1, len(losses) // 5):])
-        if final >= losses[0]:
+        drop = (losses[0] - final) / losses[0]
+        if drop < -min_drop:
             verdicts.append("too high")
-        elif losses[0] - final < min_drop * losses[0]:
+        elif drop < min_drop:
             verdicts.append("too low")
         else:
             verdicts.append("good")
@@ -201,9 +204,10 @@ def verdicts_from_last_loss(loss_histories, min_drop=0.1):
     verdicts = []
     for losses in loss_histories:
         losses = np.asarray(losses, dtype=float)
-        if not np.all(np.isfinite(losses)) or losses[-1] >= losses[0]:
+        drop = (losses[0] - losses[-1]) / losses[0]
+        if not np.all(np.isfinite(losses)) or drop < -min_drop:
             verdicts.append("too high")
-        elif losses[0] - losses[-1] < min_drop * losses[0]:
+        elif drop < min_drop:
             verdicts.append("too low")
         else:
             verdicts.append("good")
@@ -214,10 +218,24 @@ def verdicts_absolute_drop(loss_histories, min_drop=0.1):
     verdicts = []
     for losses in loss_histories:
         losses = np.asarray(losses, dtype=float)
+        drop = losses[0] - np.mean(losses[-max(1, len(losses) // 5):])
+        if not np.all(np.isfinite(losses)) or drop < -min_drop:
+            verdicts.append("too high")
+        elif drop < min_drop:
+            verdicts.append("too low")
+        else:
+            verdicts.append("good")
+    return verdicts
+
+
+def verdicts_any_rise_too_high(loss_histories, min_drop=0.1):
+    verdicts = []
+    for losses in loss_histories:
+        losses = np.asarray(losses, dtype=float)
         final = np.mean(losses[-max(1, len(losses) // 5):])
         if not np.all(np.isfinite(losses)) or final >= losses[0]:
             verdicts.append("too high")
-        elif losses[0] - final < min_drop:
+        elif losses[0] - final < min_drop * losses[0]:
             verdicts.append("too low")
         else:
             verdicts.append("good")
@@ -240,6 +258,11 @@ register(Exercise(
                 "min_drop is a fraction of the initial loss: compare initial - final with "
                 "min_drop * initial, so the rule means the same for 10 classes and for 1000.",
                 verdicts_absolute_drop),
+        Mistake("a flat run called too high",
+                "A run whose loss barely moves ends a little above its first mini-batch loss "
+                "about as often as a little below it: that is 'too low'. Only a rise by more "
+                "than min_drop of the initial loss (or nan/inf) means 'too high'.",
+                verdicts_any_rise_too_high),
     ],
 ))
 
