@@ -29,6 +29,9 @@ class Solver:
     update_rule: a name known to `cs231n_lib.optim.get_update_rule` ('sgd', 'adam', ...) or a
     callable `next_w, config = rule(w, dw, config)`. Each parameter gets its own deep copy of
     `optim_config`; after every epoch its 'learning_rate' is multiplied by `lr_decay`.
+    lr_schedule (instead of lr_decay): a function epoch -> learning rate, called at the start
+    of every epoch (0 for the first) to set every parameter's 'learning_rate', e.g.
+    `cs231n_lib.schedules.schedule_for(step_decay, 0.1, drop_every=5)`.
 
     Each epoch visits a fresh random permutation of the training set in `N_train // batch_size`
     batches (one batch of all N_train when N_train < batch_size). Permutations come from a
@@ -54,6 +57,7 @@ class Solver:
       ties). When `restore_best` is True, the best params are copied back into `model.params`
       at the end of training, also after an abort. Only `model.params` is restored: state kept
       elsewhere (batchnorm running averages in `model.bn_params`) stays as training left it.
+    - `lr_history[e]`: the learning rate used in epoch e (None if the rule has none).
     - `aborted`, `abort_reason`: training stops early when a loss is not finite or exceeds
       `abort_factor` times the first loss (abort_factor=None disables the second test).
     """
@@ -61,7 +65,7 @@ class Solver:
     def __init__(self, model, data, update_rule="sgd", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, num_train_samples=1000, num_val_samples=None,
                  print_every=None, verbose=False, progress=False, seed=0, abort_factor=3.0,
-                 restore_best=True):
+                 restore_best=True, lr_schedule=None):
         _check_model(model)
         self.model = model
         self.X_train, self.y_train = _check_split(data, "train")
@@ -69,6 +73,13 @@ class Solver:
         self.update_rule = get_update_rule(update_rule)
         self.optim_config = {} if optim_config is None else dict(optim_config)
         self.lr_decay = _check_positive_number("lr_decay", lr_decay)
+        if lr_schedule is not None and not callable(lr_schedule):
+            raise ValueError(f"lr_schedule must be a function epoch -> learning rate, "
+                             f"got {lr_schedule!r}")
+        if lr_schedule is not None and self.lr_decay != 1.0:
+            raise ValueError("give either lr_decay or lr_schedule, not both "
+                             "(a schedule already says the rate of every epoch)")
+        self.lr_schedule = lr_schedule
         self.batch_size = _check_count("batch_size", batch_size)
         self.num_epochs = _check_count("num_epochs", num_epochs)
         self.num_train_samples = _check_optional_count("num_train_samples", num_train_samples)
@@ -98,6 +109,7 @@ class Solver:
         self.epoch_of_iteration = []
         self.train_acc_history = []
         self.val_acc_history = []
+        self.lr_history = []
         self.update_ratio_history = {name: [] for name in self.model.params}
         self.best_val_acc = -math.inf
         self.best_params = {}
@@ -168,6 +180,15 @@ class Solver:
             params[name] = next_w
         return loss
 
+    def _start_epoch(self, epoch):
+        """Set this epoch's learning rate from lr_schedule (if any) and record it."""
+        if self.lr_schedule is not None:
+            rate = _scheduled_rate(self.lr_schedule, epoch)
+            for config in self.optim_configs.values():
+                config["learning_rate"] = rate
+        rates = [c.get("learning_rate") for c in self.optim_configs.values()]
+        self.lr_history.append(rates[0] if rates else None)
+
     def _abort_needed(self, loss):
         """Set `aborted` and `abort_reason` when this loss means the run has blown up."""
         t = len(self.loss_history) - 1
@@ -211,6 +232,7 @@ class Solver:
         num_train, batch_size = self.X_train.shape[0], self.batch_size
         t = 0
         for epoch in range(self.num_epochs):
+            self._start_epoch(epoch)
             order = self._batch_rng.permutation(num_train)
             for i in range(self.iterations_per_epoch):
                 idx = order[i * batch_size:(i + 1) * batch_size]
@@ -233,6 +255,19 @@ class Solver:
                 f"val acc: {val_acc:.3f}")
             if bar is not None:
                 bar.set_postfix(loss=f"{loss:.3g}", val_acc=f"{val_acc:.3f}", refresh=False)
+
+
+def _scheduled_rate(schedule, epoch):
+    """schedule(epoch) as a float, checked to be a finite rate >= 0."""
+    rate = schedule(epoch)
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"lr_schedule({epoch}) returned {rate!r}, not a number") from None
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"lr_schedule({epoch}) returned {rate!r}; a learning rate must be a "
+                         "finite number > 0")
+    return rate
 
 
 def _make_printer(verbose, write=print):
