@@ -342,3 +342,25 @@ def test_notebook_trip_wires_are_the_graders(notebook):
         with pytest.raises(RuntimeError) as info:
             namespace[name]()
         assert str(info.value) == boundary.reference_used_message(module, name)
+
+
+def test_results_as_namedtuples_or_dataclasses_are_graded_by_their_items():
+    """grad_check_report and split_validation returned as a namedtuple (and a dataclass where
+    the reference returns a dict-like record) grade as the tuple they hold."""
+    from collections import namedtuple
+    from cs231n_lib import data, gradient_check
+    Report = namedtuple("Report", "max_rel_error worst_index band")
+    Split = namedtuple("Split", "X_train y_train X_val y_val")
+
+    def grad_check_report(analytic_grad, numeric_grad):
+        return Report(*gradient_check.grad_check_report(analytic_grad, numeric_grad))
+
+    def split_validation(X, y, val_fraction, rng):
+        return Split(*data.split_validation(X, y, val_fraction, rng))
+    grading.check("grad_check_report", grad_check_report)
+    grading.check("grad_check_report", grad_check_report, hidden=True)
+    grading.check("split_validation", split_validation)
+    # A wrong band inside the namedtuple is still found, and named by its output name.
+    with pytest.raises(grading.CheckFailure, match="band should be"):
+        grading.check("grad_check_report",
+                      lambda a, n: grad_check_report(a, n)._replace(band="good"))
