@@ -5,7 +5,7 @@ the function the student writes (see ``cs231n_lib/exercises/``). A grade cell th
 line::
 
     check("affine_backward", affine_backward)               # visible cases, fixed seeds
-    check("affine_backward", affine_backward, hidden=True)  # fresh random cases
+    check("affine_backward", affine_backward, hidden=True)  # hidden cases (see hidden_seeds)
 
 A failed check raises :class:`CheckFailure` (an ``AssertionError``, so nbgrader counts it) whose
 message names the function, the arguments by name, the output that differs with the value
