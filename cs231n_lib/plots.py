@@ -509,3 +509,40 @@ def plot_activation_overlays(results, value_ranges=None, log_rows=(), bins=40, f
             ax.set_xlabel("activation value" + (" > 0 (log)" if row in log_rows else ""),
                           fontsize=8)
     return axes
+
+
+def plot_search_stage(trials, ax=None, x="learning_rate", y="reg", cmap="viridis",
+                      score_label="validation accuracy", score_range=None):
+    """Search trials on log x/y axes coloured by score, on a colour scale of their own.
+
+    Like plot_search_scatter, but each stage of a search gets its own colormap (`cmap`) and
+    colorbar label (`score_label`, e.g. "val acc after 1 epoch (coarse)"), so two panels
+    whose scores mean different things never share a colormap with different ranges.
+    score_range: (low, high) of the colour scale (default: the finite scores' range).
+    Diverged trials (no finite score) are red crosses; the best trial gets a red star.
+    Returns the axes.
+    """
+    if len(trials) == 0:
+        raise ValueError("trials must hold at least one trial, got none")
+    xs = np.array([_trial_value(t, x) for t in trials])
+    ys = np.array([_trial_value(t, y) for t in trials])
+    scores = np.array([np.nan if t.get("score") is None else float(t["score"]) for t in trials])
+    ok = np.isfinite(scores)
+    ax = _new_ax(ax, figsize=(6, 4.5))
+    if ok.any():
+        low, high = score_range if score_range is not None else (scores[ok].min(),
+                                                                   scores[ok].max())
+        points = ax.scatter(xs[ok], ys[ok], c=scores[ok], cmap=cmap, vmin=low, vmax=high, s=40,
+                            edgecolors="k", linewidths=0.3, label="trial")
+        ax.figure.colorbar(points, ax=ax, label=score_label)
+        best = np.nanargmax(scores)
+        ax.scatter(xs[best], ys[best], marker="*", s=250, facecolors="none", edgecolors="red",
+                   linewidths=1.5, label=f"best ({scores[best]:.3f})")
+    if not ok.all():
+        ax.scatter(xs[~ok], ys[~ok], marker="x", color="red", s=50,
+                   label="diverged (aborted, no score)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{x} (log scale)")
+    ax.set_ylabel(f"{y} (log scale)")
+    return ax
