@@ -141,15 +141,21 @@ def _rel_error_case(rng):
     """a, b of any shape; every non-zero entry is at least 1e-7 in size.
 
     So a floor such as CS231n's np.maximum(1e-8, ...) in the denominator (which the docstring
-    does not forbid) never changes the result, while values still span nine decades.
+    does not forbid) never changes the result, while values still span nine decades. The
+    largest error, eps, sits at two entries, once with |b| > |a| and once with |a| > |b|: a
+    denominator of |a| alone (or |b| alone) gives eps there instead of eps / (1 + eps).
     """
     shape = any_shape(rng)
     signs = rng.choice([-1.0, 1.0], size=shape)
     a = signs * 10.0 ** (rng.uniform(-6, 2) + rng.uniform(-1, 0, size=shape))
-    b = a * (1 + rng.standard_normal(shape) * 1e-3)
-    if a.size > 1:  # both zero: the relative error there is defined as 0 (G2)
-        zero = int(rng.integers(a.size))
-        a.flat[zero] = b.flat[zero] = 0.0
+    b = a * (1 + rng.uniform(-2e-3, 2e-3, size=shape))
+    eps = rng.uniform(4e-3, 6e-3)
+    order = rng.permutation(a.size)
+    b.flat[order[0]] = a.flat[order[0]] * (1 + eps)
+    if a.size > 1:
+        a.flat[order[1]] = b.flat[order[1]] * (1 + eps)
+    if a.size > 2:  # both zero: the relative error there is defined as 0 (G2)
+        a.flat[order[2]] = b.flat[order[2]] = 0.0
     return Case((a, b))
 
 
