@@ -43,13 +43,16 @@ def _power_of_two_step(rng):
     return 2.0 ** -int(rng.integers(14, 18))  # 6.1e-5 ... 7.6e-6
 
 
-def any_shape(rng, min_size=1):
+def any_shape(rng, min_size=1, kinds=None):
     """A shape as the docstrings' "any shape" promises: 1-D, (1,), 2-D or 3-D.
 
     2-D, the shape of most examples, has probability 0.2 only, so code written for matrices
     alone (x[i, j] loops, x.shape[1]) meets another shape in almost every set of cases.
     """
-    kind = rng.choice(["1d", "single", "2d", "3d"], p=[0.35, 0.1, 0.2, 0.35])
+    weights = {"1d": 0.35, "single": 0.1, "2d": 0.2, "3d": 0.35}
+    kinds = kinds or tuple(weights)
+    total = sum(weights[k] for k in kinds)
+    kind = rng.choice(kinds, p=[weights[k] / total for k in kinds])
     if kind == "single" and min_size <= 1:
         return (1,)
     if kind == "2d":
@@ -61,9 +64,9 @@ def any_shape(rng, min_size=1):
     return (int(rng.integers(max(2, min_size), 13)),)
 
 
-def _smooth_problem(rng):
+def _smooth_problem(rng, kinds=None):
     """A point x of any shape and f = smooth_test_function(., c, v) (a partial: sendable)."""
-    shape = any_shape(rng)
+    shape = any_shape(rng, kinds=kinds)
     x = _on_grid(rng.uniform(0.2, 1.5, size=shape))
     c = rng.uniform(1.0, 2.0, size=shape)
     v = rng.uniform(0.5, 1.0, size=shape)
@@ -72,9 +75,18 @@ def _smooth_problem(rng):
 
 # ----------------------------------------------------------------------------- eval_numerical_gradient
 
-def _numerical_gradient_case(rng):
-    f, x = _smooth_problem(rng)
+def _numerical_gradient_case(rng, kinds=None):
+    f, x = _smooth_problem(rng, kinds)
     return Case((f, x), {"h": _power_of_two_step(rng)})
+
+
+def _check_low_and_high_dimensional(rng, student_fn):
+    """custom_check: per seed, an x of 1-D or shape (1,) and an x of 2-D or 3-D, so code
+    written for one kind of shape fails every set of hidden cases."""
+    seed = int(rng.integers(2**31))
+    for offset, kinds in enumerate((("1d", "single"), ("2d", "3d"))):
+        case = _numerical_gradient_case(np.random.default_rng(seed + offset), kinds)
+        check_case(_EVAL_NUMERICAL_GRADIENT, student_fn, case, seed + offset)
 
 
 def numerical_gradient_forward_difference(f, x, h=1e-5):
@@ -112,11 +124,12 @@ def numerical_gradient_divided_by_h(f, x, h=1e-5):
     return grad
 
 
-register(Exercise(
+_EVAL_NUMERICAL_GRADIENT = register(Exercise(
     name="eval_numerical_gradient", notebook=NOTEBOOK,
     reference=gradient_check.eval_numerical_gradient,
-    make_case=_numerical_gradient_case, rtol=1e-7,
-    visible_seeds=(2, 4, 0),  # shapes (3,), (3, 3, 3), (3, 3)
+    make_case=_numerical_gradient_case, custom_check=_check_low_and_high_dimensional,
+    rtol=1e-7,
+    visible_seeds=(0, 1, 2),  # each: a 1-D or (1,) x, then a 2-D or 3-D x
     mistakes=[
         Mistake("forward instead of centered difference",
                 "(f(x+h) - f(x)) / h has an error proportional to h; the centered "
