@@ -139,3 +139,18 @@ def test_signature_hint_reaches_custom_checks():
         return X, y, X, y
     with pytest.raises(grading.CheckFailure, match=r"split_validation\(X, y, val_fraction, rng\)"):
         grading.check("split_validation", split_validation)
+
+
+def test_slip_rate_script_measures_a_family():
+    """bench/slip_rates.py: the mean-band checker never slips, the 1e-8 floor is never unfair."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "bench" / "slip_rates.py"
+    spec = importlib.util.spec_from_file_location("slip_rates", path)
+    slip = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(slip)
+    rng = np.random.default_rng(0)
+    assert slip.measure("grad_check_report", [slip.report_band_from_mean], 20, 0.0, rng) == (
+        True, 0, 20)
+    assert slip.measure("rel_error", [slip.rel_error_max_with_floor], 20, 0.0, rng) == (
+        False, 20, 20)  # passes the visible cases and all 20 hidden sets

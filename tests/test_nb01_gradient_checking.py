@@ -166,3 +166,13 @@ def test_rel_error_floor_never_changes_the_verdict():
 def test_cs231n_rel_error_is_named_sum_instead_of_max():
     with pytest.raises(grading.CheckFailure, match="Known mistake: sum instead of max"):
         grading.check("rel_error", cs231n_rel_error)
+
+
+def test_every_seed_checks_every_band():
+    """A checker wrong in one band only fails on every single seed, visible or hidden."""
+    exercise = grading.get_exercise("grad_check_report")
+    wrong_order = next(m.implementation for m in exercise.mistakes
+                       if m.label == "bands tested in the wrong order")
+    for seed in range(30):
+        with pytest.raises(grading.CheckFailure):
+            grading.check("grad_check_report", wrong_order, seeds=[seed])

@@ -10,7 +10,7 @@ import numpy as np
 
 from cs231n_lib import gradient_check, layers
 from cs231n_lib.exercises._habits import add_signature_habits, unpack_habit
-from cs231n_lib.grading import Case, Exercise, Mistake, register
+from cs231n_lib.grading import Case, Exercise, Mistake, check_case, register
 from cs231n_lib.models import FullyConnectedNet
 
 NOTEBOOK = "01_gradient_checking"
@@ -43,13 +43,16 @@ def _power_of_two_step(rng):
     return 2.0 ** -int(rng.integers(14, 18))  # 6.1e-5 ... 7.6e-6
 
 
-def any_shape(rng, min_size=1):
+def any_shape(rng, min_size=1, kinds=None):
     """A shape as the docstrings' "any shape" promises: 1-D, (1,), 2-D or 3-D.
 
     2-D, the shape of most examples, has probability 0.2 only, so code written for matrices
     alone (x[i, j] loops, x.shape[1]) meets another shape in almost every set of cases.
     """
-    kind = rng.choice(["1d", "single", "2d", "3d"], p=[0.35, 0.1, 0.2, 0.35])
+    weights = {"1d": 0.35, "single": 0.1, "2d": 0.2, "3d": 0.35}
+    kinds = kinds or tuple(weights)
+    total = sum(weights[k] for k in kinds)
+    kind = rng.choice(kinds, p=[weights[k] / total for k in kinds])
     if kind == "single" and min_size <= 1:
         return (1,)
     if kind == "2d":
@@ -61,9 +64,9 @@ def any_shape(rng, min_size=1):
     return (int(rng.integers(max(2, min_size), 13)),)
 
 
-def _smooth_problem(rng):
+def _smooth_problem(rng, kinds=None):
     """A point x of any shape and f = smooth_test_function(., c, v) (a partial: sendable)."""
-    shape = any_shape(rng)
+    shape = any_shape(rng, kinds=kinds)
     x = _on_grid(rng.uniform(0.2, 1.5, size=shape))
     c = rng.uniform(1.0, 2.0, size=shape)
     v = rng.uniform(0.5, 1.0, size=shape)
@@ -72,9 +75,18 @@ def _smooth_problem(rng):
 
 # ----------------------------------------------------------------------------- eval_numerical_gradient
 
-def _numerical_gradient_case(rng):
-    f, x = _smooth_problem(rng)
+def _numerical_gradient_case(rng, kinds=None):
+    f, x = _smooth_problem(rng, kinds)
     return Case((f, x), {"h": _power_of_two_step(rng)})
+
+
+def _check_low_and_high_dimensional(rng, student_fn):
+    """custom_check: per seed, an x of 1-D or shape (1,) and an x of 2-D or 3-D, so code
+    written for one kind of shape fails every set of hidden cases."""
+    seed = int(rng.integers(2**31))
+    for offset, kinds in enumerate((("1d", "single"), ("2d", "3d"))):
+        case = _numerical_gradient_case(np.random.default_rng(seed + offset), kinds)
+        check_case(_EVAL_NUMERICAL_GRADIENT, student_fn, case, seed + offset)
 
 
 def numerical_gradient_forward_difference(f, x, h=1e-5):
@@ -112,11 +124,12 @@ def numerical_gradient_divided_by_h(f, x, h=1e-5):
     return grad
 
 
-register(Exercise(
+_EVAL_NUMERICAL_GRADIENT = register(Exercise(
     name="eval_numerical_gradient", notebook=NOTEBOOK,
     reference=gradient_check.eval_numerical_gradient,
-    make_case=_numerical_gradient_case, rtol=1e-7,
-    visible_seeds=(2, 4, 0),  # shapes (3,), (3, 3, 3), (3, 3)
+    make_case=_numerical_gradient_case, custom_check=_check_low_and_high_dimensional,
+    rtol=1e-7,
+    visible_seeds=(0, 1, 2),  # each: a 1-D or (1,) x, then a 2-D or 3-D x
     mistakes=[
         Mistake("forward instead of centered difference",
                 "(f(x+h) - f(x)) / h has an error proportional to h; the centered "
@@ -141,15 +154,24 @@ def _rel_error_case(rng):
     """a, b of any shape; every non-zero entry is at least 1e-7 in size.
 
     So a floor such as CS231n's np.maximum(1e-8, ...) in the denominator (which the docstring
-    does not forbid) never changes the result, while values still span nine decades.
+    does not forbid) never changes the result, while values still span nine decades. The
+    largest error, eps, sits at two entries, once with |b| > |a| and once with |a| > |b|: a
+    denominator of |a| alone (or |b| alone) gives eps there instead of eps / (1 + eps).
     """
     shape = any_shape(rng)
     signs = rng.choice([-1.0, 1.0], size=shape)
     a = signs * 10.0 ** (rng.uniform(-6, 2) + rng.uniform(-1, 0, size=shape))
-    b = a * (1 + rng.standard_normal(shape) * 1e-3)
-    if a.size > 1:  # both zero: the relative error there is defined as 0 (G2)
-        zero = int(rng.integers(a.size))
-        a.flat[zero] = b.flat[zero] = 0.0
+    b = a * (1 + rng.uniform(-2e-3, 2e-3, size=shape))
+    eps = rng.uniform(4e-3, 6e-3)
+    # The largest entry comes last: the largest errors sit at smaller entries, so dividing
+    # the largest difference by the largest value (one scale for all) cannot match them.
+    largest = int(np.argmax(np.abs(a)))
+    order = [int(i) for i in rng.permutation(a.size) if i != largest] + [largest]
+    b.flat[order[0]] = a.flat[order[0]] * (1 + eps)
+    if a.size > 1:
+        a.flat[order[1]] = b.flat[order[1]] * (1 + eps)
+    if a.size > 2:  # both zero: the relative error there is defined as 0 (G2)
+        a.flat[order[2]] = b.flat[order[2]] = 0.0
     return Case((a, b))
 
 
@@ -195,6 +217,23 @@ _BAND_EDGES = ((-2.0, 0.3), (-4.0, 0.3), (-7.0, 0.3), (-9.0, 0.1))
 
 
 def _grad_check_case(rng):
+    """A case whose worst error lies in a band drawn with the weights of _BAND_EDGES."""
+    edges, weights = zip(*_BAND_EDGES)
+    return _grad_check_case_in_band(rng, int(rng.choice(len(edges), p=weights)))
+
+
+def _check_every_band(rng, student_fn):
+    """custom_check: one case per band on every seed (in random order), so a checker that is
+    wrong in one band only cannot pass a set of hidden cases that happens to miss it."""
+    exercise = _GRAD_CHECK_REPORT
+    seed = int(rng.integers(2**31))
+    for offset, band in enumerate(rng.permutation(len(_BAND_EDGES))):
+        case_rng = np.random.default_rng(seed + offset)
+        check_case(exercise, student_fn, _grad_check_case_in_band(case_rng, int(band)),
+                   seed + offset)
+
+
+def _grad_check_case_in_band(rng, band):
     """A numerical gradient (any shape) and an analytic one with a known worst element.
 
     One element is off by a relative `level`, the others by 10**-3 ... 10**-1 times that; one
@@ -205,9 +244,7 @@ def _grad_check_case(rng):
     numeric = rng.choice([-1.0, 1.0], size=shape) * 10 ** rng.uniform(-3, 1, size=shape)
     positions = rng.choice(numeric.size, size=min(2, numeric.size), replace=False)
     worst, *zero = (tuple(int(k) for k in np.unravel_index(i, shape)) for i in positions)
-    edges, weights = zip(*_BAND_EDGES)
-    edge = edges[int(rng.choice(len(edges), p=weights))]
-    level = 10 ** (edge + rng.uniform(0.05, 0.5))
+    level = 10 ** (_BAND_EDGES[band][0] + rng.uniform(0.05, 0.5))
     delta = rng.choice([-1.0, 1.0], size=shape) * level * 10 ** rng.uniform(-3, -1, size=shape)
     delta[worst] = level * rng.choice([-1.0, 1.0])
     analytic = numeric * (1 + delta)
@@ -298,11 +335,11 @@ def grad_check_zero_over_zero(analytic_grad, numeric_grad):
     return err, tuple(int(i) for i in worst), band
 
 
-register(Exercise(
+_GRAD_CHECK_REPORT = register(Exercise(
     name="grad_check_report", notebook=NOTEBOOK, reference=gradient_check.grad_check_report,
-    make_case=_grad_check_case, output_names=("max_rel_error", "worst_index", "band"),
-    # (8,) ok only with kinks, (3, 3, 3) wrong, (3, 4) uncomfortable
-    rtol=1e-9, visible_seeds=(0, 7, 11),
+    make_case=_grad_check_case, custom_check=_check_every_band,
+    output_names=("max_rel_error", "worst_index", "band"),
+    rtol=1e-9, visible_seeds=(0, 1, 2),  # each seed: one case per band
     mistakes=[
         Mistake("index of the smallest error",
                 "worst_index must point at the element with the LARGEST relative error "

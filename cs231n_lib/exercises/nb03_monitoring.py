@@ -305,6 +305,7 @@ def _abort_scenarios(rng):
                    * (1 + 0.02 * rng.standard_normal(n)))
     falling[0] = initial
     lowest = min(falling)
+    big = rng.uniform(8.0, 20.0)  # factor * big and big + factor are far apart
     return [
         ("a loss that falls steadily", falling, {}, False, None),
         ("the latest loss jumped above factor x the initial loss", falling[:-1]
@@ -323,6 +324,9 @@ def _abort_scenarios(rng):
         ("the latest loss is above factor x the given initial_loss",
          list(initial * np.array([2.0, 2.4, 2.8, rng.uniform(3.2, 4.0)])),
          {"initial_loss": initial}, True, "initial_loss argument ignored"),
+        ("the latest loss is 2x a large given initial_loss (below factor x, above "
+         "initial_loss + factor)", [big, big * 0.8, big * 2.0], {"initial_loss": big}, False,
+         None),
         ("with factor=2.0 the latest loss is above 2x the initial loss",
          falling + [initial * rng.uniform(2.2, 2.8)], {"factor": 2.0}, True,
          "factor argument ignored"),

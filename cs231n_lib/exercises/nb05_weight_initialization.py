@@ -10,7 +10,7 @@ import numpy as np
 
 from cs231n_lib import init, monitor
 from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
-from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
+from cs231n_lib.grading import Case, Exercise, Mistake, check_case, fail, register
 
 NOTEBOOK = "05_weight_initialization"
 
@@ -284,7 +284,7 @@ register(Exercise(
 CASE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 
 
-def _stats_case(rng):
+def _stats_case(rng, activation=None):
     """Inputs X (N, H) whose features have different means (so per-unit statistics differ from
     statistics over all entries) and L = 2..5 square layers, weights (L, H, H), with a weight
     scale per layer that ranges from shrinking the signal to saturating the non-linearity."""
@@ -293,8 +293,18 @@ def _stats_case(rng):
     X = rng.standard_normal((num_examples, width)) + rng.normal(0.0, 1.0, size=width)
     gains = 10 ** rng.uniform(-0.5, 1.0, size=(num_layers, 1, 1))
     weights = rng.standard_normal((num_layers, width, width)) * gains / np.sqrt(width)
-    activation = str(rng.choice(CASE_ACTIVATIONS, p=(0.3, 0.3, 0.3, 0.1)))
+    if activation is None:
+        activation = str(rng.choice(CASE_ACTIVATIONS, p=(0.3, 0.3, 0.3, 0.1)))
     return Case((X, weights, activation))
+
+
+def _check_every_activation(rng, student_fn):
+    """custom_check: one case per activation on every seed, so a mistake that shows for one
+    non-linearity only (tanh's saturation threshold, say) fails every set of hidden cases."""
+    seed = int(rng.integers(2**31))
+    for offset, activation in enumerate(CASE_ACTIVATIONS):
+        case = _stats_case(np.random.default_rng(seed + offset), activation)
+        check_case(_FORWARD_ACTIVATION_STATS, student_fn, case, seed + offset)
 
 
 def stats_of_pre_activation(X, weights, activation):
@@ -390,9 +400,10 @@ def stats_variance_instead_of_std(X, weights, activation):
     return np.array(means), np.array(stds), np.array(saturated)
 
 
-register(Exercise(
+_FORWARD_ACTIVATION_STATS = register(Exercise(
     name="forward_activation_stats", notebook=NOTEBOOK,
     reference=monitor.forward_activation_stats, make_case=_stats_case,
+    custom_check=_check_every_activation,
     output_names=("means", "stds", "saturated_fracs"), rtol=1e-6,
     mistakes=[
         Mistake("statistics of the pre-activation instead of the activation",

@@ -1,0 +1,1 @@
+"""Answer-cell sources for tests/test_fairness.py, one module per notebook."""
