@@ -15,6 +15,7 @@ Python and ctypes rather than bubblewrap: nothing to install (an instructor on a
 cannot apt-get), and as root the worker can drop to a real unprivileged user after the mounts.
 """
 import json
+import marshal
 import os
 import pwd
 import select
@@ -373,7 +374,9 @@ class Worker:
         spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
                 "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": self._env(),
                 "cwd": str(self.scratch), "root": str(self.base / "root"),
-                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP}}
+                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP},
+                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
+                                                      "namespaces": mode.namespaces}})}
         if mode.isolated:
             spec["layout"] = layout(self.library.dir, self.scratch, ids, self.hide)
         return spec
@@ -394,7 +397,7 @@ class Worker:
         read_fd, write_fd = os.pipe()
         # The spec goes through a pipe, not argv: student code may read its init's cmdline.
         spec_fd, spec_w = os.pipe()
-        spec = json.dumps(self._spec(write_fd)).encode()
+        spec = marshal.dumps(self._spec(write_fd))
         assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
         os.write(spec_w, spec)
         os.close(spec_w)
