@@ -113,22 +113,23 @@ def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
             if progress:
                 progress(results[-1])
         return results
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
     # spawn: a clean interpreter per pool process (forking a process with threads is unsafe);
     # each pool process dies with this one, and its workers die with it.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=sandbox.die_with_parent) as pool:
-        futures = [pool.submit(grade_task, task) for task in tasks]
-        results = []
-        for index, future in enumerate(futures):
-            results.append(future.result())
+        futures = {pool.submit(grade_task, task): index for index, task in enumerate(tasks)}
+        results = [None] * len(tasks)
+        # In completion order: a task checked clean when it finished is out of suspicion, so
+        # a change seen now was made by this task or one still running.
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
             if watch:
-                others = [j for j in range(index + 1, len(futures))
-                          if futures[j].running() or futures[j].done()]
-                watch(index, others)
+                watch(index, sorted(futures[f] for f in futures if f.running() and not f.done()))
             if progress:
-                progress(results[-1])
+                progress(results[index])
         return results
 
 

@@ -15,6 +15,7 @@ Python and ctypes rather than bubblewrap: nothing to install (an instructor on a
 cannot apt-get), and as root the worker can drop to a real unprivileged user after the mounts.
 """
 import json
+import marshal
 import os
 import pwd
 import select
@@ -128,6 +129,10 @@ def _probe():
     kind = "root" if os.geteuid() == 0 else "user"
     base = ["mount"] if kind == "root" else ["user", "mount"]
     tries = [list(OPTIONAL_NAMESPACES), ["pid", "net"], ["pid"], ["net"], []]
+    if kind == "user":
+        # Without a PID namespace a worker running as the grader's user could ptrace the
+        # grader: that is no isolation.
+        tries = [t for t in tries if "pid" in t]
     first_error = ""
     for optional in tries:
         mode = Mode(kind, base + optional)
@@ -373,7 +378,9 @@ class Worker:
         spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
                 "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": self._env(),
                 "cwd": str(self.scratch), "root": str(self.base / "root"),
-                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP}}
+                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP},
+                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
+                                                      "namespaces": mode.namespaces}})}
         if mode.isolated:
             spec["layout"] = layout(self.library.dir, self.scratch, ids, self.hide)
         return spec
@@ -394,7 +401,7 @@ class Worker:
         read_fd, write_fd = os.pipe()
         # The spec goes through a pipe, not argv: student code may read its init's cmdline.
         spec_fd, spec_w = os.pipe()
-        spec = json.dumps(self._spec(write_fd)).encode()
+        spec = marshal.dumps(self._spec(write_fd))
         assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
         os.write(spec_w, spec)
         os.close(spec_w)
