@@ -80,8 +80,10 @@ def test_formgrader_sees_the_graded_notebook_with_the_graders_messages(course):
     corrupt = json.loads((work / "autograded" / "zed" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text())
     assert "could not be graded" in corrupt["cells"][0]["source"]
     assert all("BEGIN SOLUTION" not in variants.source_text(c) for c in corrupt["cells"])
-    # nbgrader's layout: the file as handed in, with a timestamp formgrader reads
+    # nbgrader's layout: the file as handed in, with a timestamp formgrader reads; the release
+    # mirrored where formgrader looks to call an assignment released
     assert (work / "submitted" / "zed" / ASSIGNMENT / "timestamp.txt").read_text().startswith("20")
+    assert (work / "exchange" / pipeline.COURSE_ID / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
 
 
 def test_manual_grade_and_comment_reach_export_and_feedback(course, tmp_path):

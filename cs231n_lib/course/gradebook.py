@@ -104,9 +104,12 @@ def write_autograded_copy(work_dir, result, submission_text):
 
 # ----------------------------------------------------------------------------- formgrader's view
 
-def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results, sources):
-    """Timestamps, release dates and the graded notebooks formgrader displays."""
+def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results, sources,
+                           release_root=None):
+    """Timestamps, released assignments and the graded notebooks formgrader displays."""
     work_dir = Path(work_dir)
+    if release_root is not None:
+        mirror_release(work_dir, course_id, release_root)
     stamps = {}
     for sub in found:
         origin = Path(folder) / sub.origin
@@ -127,6 +130,16 @@ def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results,
                               f"{result.notebook}.ipynb").read_text())
         path = work_dir / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb"
         path.write_text(json.dumps(nb, indent=1))
+
+
+def mirror_release(work_dir, course_id, release_root):
+    """Copy each notebooks/<assignment> to the work folder's exchange (nbgrader_config.py's
+    Exchange.root), where formgrader looks to call an assignment released."""
+    import shutil
+    for release in sorted((Path(release_root) / "notebooks").glob("*/*.ipynb")):
+        target = Path(work_dir) / "exchange" / course_id / "outbound" / release.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(release, target / release.name)
 
 
 def _message_output(status, message):
