@@ -116,6 +116,7 @@ def cmd_grade(args):
     from . import pipeline, sandbox
     _check_submissions_folder(args.submissions)
     _check_assignments(args.assignment, args.course_root)
+    roster = _read_roster(args.roster) if args.roster else None
     work = Path(args.work_dir)
     count = pipeline.count_submissions(args.submissions, root=args.course_root,
                                        names=args.assignment or None)
@@ -138,6 +139,9 @@ def cmd_grade(args):
     finally:
         if progress:
             progress.close()
+    if roster:
+        from . import gradebook
+        gradebook.apply_roster(work / "gradebook.db", pipeline.COURSE_ID, roster)
     others = pipeline.set_aside_other_assignments(report, args.submissions, args.course_root,
                                                   args.assignment)
     print()
@@ -150,6 +154,14 @@ def cmd_grade(args):
               "(see NOT GRADED above)", file=sys.stderr)
         return 1
     return 0
+
+
+def _read_roster(path):
+    from .gradebook import read_roster
+    try:
+        return read_roster(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the roster {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _nothing_graded(exc):
@@ -234,6 +246,7 @@ def build_parser():
     p.add_argument("--full", action="store_true", help="also run the experiment cells")
     p.add_argument("--exercise-module", action="append",
                    help="extra exercise registry module to import (repeatable)")
+    p.add_argument("--roster", help="CSV with id, first_name, last_name[, email]: names formgrader shows")
     p.add_argument("--quiet", action="store_true")
     add_course(p)
     add_limits(p)
