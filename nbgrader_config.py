@@ -36,6 +36,9 @@ c.CourseDirectory.autograded_directory = os.path.join(_WORK_REL, "autograded")
 c.CourseDirectory.feedback_directory = os.path.join(_WORK_REL, "feedback")
 c.CourseDirectory.solution_directory = os.path.join(_WORK_REL, "solution")
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(WORK, "gradebook.db")
+# The release is notebooks/ (in git); `course grade` mirrors it into this exchange's outbound/
+# so formgrader lists assignments as released. Students never use the exchange.
+c.Exchange.root = os.path.join(WORK, "exchange")
 # Only notebooks are part of an assignment; ignore editor and cache clutter.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.png"]
 

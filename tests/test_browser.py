@@ -63,9 +63,8 @@ class Lab:
                        **dict(env)}
         self.process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready()
 
-    def _wait_ready(self, seconds=60):
+    def wait_ready(self, seconds=60):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -98,15 +97,15 @@ class Lab:
         self.log.close()
 
 
-@pytest.fixture
-def browser(tmp_path):
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-default-apps", "--no-first-run",
-                 "--window-size=1280,900", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+                 "--window-size=1280,900", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
@@ -121,7 +120,7 @@ def _shot(driver, name):
         driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
-def _wait(driver, seconds=60):
+def _wait(driver, seconds=120):  # generous: CI shares 2 cores with the rest of the suite
     return WebDriverWait(driver, seconds, poll_frequency=0.2)
 
 
@@ -174,11 +173,18 @@ def test_student_fills_an_answer_runs_its_grade_cell_and_reads_the_message(brows
     work = tmp_path / "student"
     (work / "04_optimizers").mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)
-    lab = Lab("student", ROOT, tmp_path, args=[f"--ServerApp.root_dir={work}"])
+    # every cell in the DOM (JupyterLab 4 otherwise renders only the cells in view)
+    settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    lab = Lab("student", ROOT, tmp_path, args=[f"--ServerApp.root_dir={work}",
+                                               f"--LabApp.user_settings_dir={tmp_path / 'lab-settings'}"])
     try:
+        lab.wait_ready()
         assert lab.status("/formgrader") == 404          # the student lab has no formgrader
         browser.get(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}")
-        _wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell")))
+        cell_count = len(json.loads((work / NOTEBOOK).read_text())["cells"])
+        _wait(browser).until(lambda d: len(_cells(d)) == cell_count)
         _wait(browser).until(lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget, #jp-main-statusbar").text
                              or "Idle" in d.page_source)
         _shot(browser, "student-0-opened")
@@ -216,12 +222,15 @@ def test_instructor_grades_by_hand_in_formgrader_and_export_includes_it(browser,
     folder, work = tmp_path / "class", tmp_path / "work"
     (folder / "ada" / ASSIGNMENT).mkdir(parents=True)
     (folder / "ada" / ASSIGNMENT / f"{STEM}.ipynb").write_text(json.dumps(variants.without_outputs(source)))
-    assert cli.main(["grade", str(folder), "--work-dir", str(work), "--quiet"]) == 0
-    url = f"sqlite:///{work / 'gradebook.db'}"
-    with Gradebook(url, course_id=pipeline.COURSE_ID) as gb:
-        submission_id = gb.find_submission_notebook(STEM, ASSIGNMENT, "ada").id
+    work.mkdir()
+    # formgrader starts while the class is graded (both take seconds)
     lab = Lab("instructor", ROOT, tmp_path, env={"COURSE_WORK_DIR": str(work)})
     try:
+        assert cli.main(["grade", str(folder), "--work-dir", str(work), "--quiet"]) == 0
+        url = f"sqlite:///{work / 'gradebook.db'}"
+        with Gradebook(url, course_id=pipeline.COURSE_ID) as gb:
+            submission_id = gb.find_submission_notebook(STEM, ASSIGNMENT, "ada").id
+        lab.wait_ready()
         browser.get(f"{lab.url}/lab?token={lab.token}")       # logs in (cookie)
         browser.get(f"{lab.url}/formgrader/manage_submissions/{ASSIGNMENT}")
         _wait(browser).until(lambda d: "ada" in d.find_element(By.TAG_NAME, "body").text)
@@ -244,6 +253,18 @@ def test_instructor_grades_by_hand_in_formgrader_and_export_includes_it(browser,
                 return grade.manual_score == 1.5 and (note.manual_comment or "").startswith("Right idea")
         _wait(browser, 20).until(saved)
         _shot(browser, "instructor-2-manual-grade")
+        # formgrader's Autograde and Generate Feedback buttons run the course's grader and
+        # feedback (cs231n_lib.course.formgrader_buttons): the regrade keeps the manual grade.
+        browser.get(f"{lab.url}/formgrader/manage_submissions/{ASSIGNMENT}")
+        for button in (".autograde a", ".generate-feedback a"):
+            _wait(browser).until(EC.element_to_be_clickable((By.CSS_SELECTOR, button))).click()
+            modal = _wait(browser, 120).until(EC.visibility_of_element_located(
+                (By.CSS_SELECTOR, "#success-modal, #error-modal")))
+            _shot(browser, f"instructor-3-{button[1:-2]}")
+            assert modal.get_attribute("id") == "success-modal", modal.text
+            modal.find_element(By.CSS_SELECTOR, "button").click()
+            _wait(browser).until(EC.invisibility_of_element_located((By.CSS_SELECTOR, "#success-modal")))
+        assert saved(None)
     finally:
         lab.stop()
     assert cli.main(["export", "--work-dir", str(work)]) == 0
@@ -252,11 +273,10 @@ def test_instructor_grades_by_hand_in_formgrader_and_export_includes_it(browser,
                    if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code")
     assert row["automatic"] == auto_max and row["manual"] == 1.5
     assert row["total"] == auto_max + 1.5
-    assert cli.main(["feedback", "--work-dir", str(work)]) == 0
-    page = work / "feedback" / "ada" / ASSIGNMENT / f"{STEM}.html"
+    page = work / "feedback" / "ada" / ASSIGNMENT / f"{STEM}.html"   # by the button
     browser.get(page.as_uri())
     text = browser.find_element(By.TAG_NAME, "body").text
-    _shot(browser, "instructor-3-feedback")
+    _shot(browser, "instructor-4-feedback")
     assert f"{WRITTEN}: 1.5 / 2 points" in text and "Right idea" in text
     assert browser.find_elements(By.TAG_NAME, "math")      # LaTeX rendered (MathML, offline)
     assert "$\\ln C$" not in text

@@ -58,8 +58,8 @@ def test_builder_marks_claims_and_roles():
 
 
 def test_bootstrap_knows_its_jobs_and_rejects_others():
-    assert bootstrap.job_command("test", [])[1:3] == ["-m", "pytest"]
-    assert "--nbval" in bootstrap.job_command("test", [])
+    command, _ = bootstrap.job_command("test", [])
+    assert command[1:3] == ["-m", "pytest"] and "--nbval" in command
     with pytest.raises(SystemExit, match="unknown job 'deploy'"):
         bootstrap.job_command("deploy", [])
 
@@ -70,3 +70,60 @@ def test_readme_commands_are_the_bootstrap_jobs():
     assert "python3 -m cs231n_lib.bootstrap test" in readme
     ci = (bootstrap.ROOT / ".ci" / "run").read_text()
     assert "python3 -m cs231n_lib.bootstrap test" in ci
+
+
+def test_student_lab_has_no_instructor_tools_and_instructor_lab_has_formgrader(monkeypatch):
+    import json
+    monkeypatch.setattr(bootstrap.os, "geteuid", lambda: 1000)
+    command, env = bootstrap.job_command("lab", ["--port", "9000"])
+    assert command[-2:] == ["--port", "9000"] and "--allow-root" not in command
+    assert "--ServerApp.root_dir=notebooks" in command
+    student = bootstrap.ROOT / "jupyter" / "student"
+    assert env["JUPYTER_CONFIG_PATH"].split(bootstrap.os.pathsep)[0] == str(student)
+    server = json.loads((student / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
+    assert not server["nbgrader.server_extensions.formgrader"]
+    assert not server["nbgrader.server_extensions.course_list"]          # "Error fetching courses!"
+    disabled = json.loads((student / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    assert disabled["@jupyter/nbgrader:formgrader"] and disabled["@jupyter/nbgrader:create-assignment"]
+
+    command, env = bootstrap.job_command("lab", ["--instructor", "--work-dir", "build/demo/work"])
+    assert "--instructor" not in command and "--ServerApp.root_dir=notebooks" not in command
+    assert env["COURSE_WORK_DIR"].endswith("build/demo/work")
+    instructor = bootstrap.ROOT / "jupyter" / "instructor"
+    server = json.loads((instructor / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
+    assert server["nbgrader.server_extensions.formgrader"] and server["cs231n_lib.course.formgrader_buttons"]
+
+
+def test_lab_as_root_passes_allow_root_and_make_forwards_arguments(monkeypatch):
+    import shutil
+    import subprocess
+    monkeypatch.setattr(bootstrap.os, "geteuid", lambda: 0)
+    assert "--allow-root" in bootstrap.job_command("lab", [])[0]
+    assert bootstrap.job_command("lab", ["--allow-root"])[0].count("--allow-root") == 1
+    if shutil.which("make"):
+        dry = subprocess.run(["make", "-n", "lab", "ARGS=--port 9000"], cwd=bootstrap.ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        assert "cs231n_lib.bootstrap lab --port 9000" in dry
+
+
+def test_grading_progress_is_a_bar_on_a_terminal_and_lines_otherwise():
+    import io
+    from cs231n_lib.course.grader import CellResult, NotebookResult
+    from cs231n_lib.course.pipeline import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    result = NotebookResult("ada", "01_x", "x", cells=[CellResult("t", 1.0, 2.0, "failed")], seconds=0.5)
+    for stream in (io.StringIO(), Terminal()):
+        progress = Progress(3, stream=stream)
+        progress(result)
+        progress(result)
+        progress.close()
+        out = stream.getvalue()
+        if stream.isatty():   # tqdm: count, rate and estimate
+            assert "2/3" in out and "nb/s" in out and "<" in out and "ada 01_x/x: 1/2" in out
+        else:
+            lines = out.splitlines()
+            assert lines[0].startswith("[1/3] graded ada 01_x/x: 1/2 (0.5 s); ")
+            assert lines[1].startswith("[2/3] graded") and "s left" in lines[1] and "/min" in lines[1]

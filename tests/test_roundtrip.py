@@ -80,8 +80,10 @@ def test_formgrader_sees_the_graded_notebook_with_the_graders_messages(course):
     corrupt = json.loads((work / "autograded" / "zed" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text())
     assert "could not be graded" in corrupt["cells"][0]["source"]
     assert all("BEGIN SOLUTION" not in variants.source_text(c) for c in corrupt["cells"])
-    # nbgrader's layout: the file as handed in, with a timestamp formgrader reads
+    # nbgrader's layout: the file as handed in, with a timestamp formgrader reads; the release
+    # mirrored where formgrader looks to call an assignment released
     assert (work / "submitted" / "zed" / ASSIGNMENT / "timestamp.txt").read_text().startswith("20")
+    assert (work / "exchange" / pipeline.COURSE_ID / "outbound" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").is_file()
 
 
 def test_manual_grade_and_comment_reach_export_and_feedback(course, tmp_path):
@@ -128,3 +130,20 @@ def test_regrading_keeps_manual_grades(course, tmp_path):
     grades = gradebook.read_grades(work / "gradebook.db", pipeline.COURSE_ID)[("tom", ASSIGNMENT, NOTEBOOK)]
     assert grades.cells["why"].manual_score == 1.0 and grades.cells["why"].comment == "Good."
     assert not grades.cells["test_rel_error"].needs_manual_grade
+
+
+def test_a_roster_gives_formgrader_names_and_a_bad_one_is_a_usage_error(course, tmp_path, capsys):
+    from nbgrader.api import Gradebook
+    root, work, _ = course
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\nann,Ann,Lee,ann@example.org\n")
+    assert cli.main(["grade", str(root / "class"), "--work-dir", str(work), "--course-root", str(root),
+                     "--exercise-module", "fixture_course", "--timeout", "10", "--quiet",
+                     "--roster", str(roster)]) == 1                       # zed is still corrupt
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}", course_id=pipeline.COURSE_ID) as gb:
+        assert (gb.find_student("ann").last_name, gb.find_student("ann").first_name) == ("Lee", "Ann")
+        assert gb.find_student("tom").last_name == "tom"                  # not on the roster: its id
+    roster.write_text("name\nann\n")
+    assert cli.main(["grade", str(root / "class"), "--work-dir", str(work), "--course-root", str(root),
+                     "--roster", str(roster)]) == 2
+    assert "needs an id column" in capsys.readouterr().err

@@ -4,8 +4,8 @@
   course run-solutions      execute the solution notebooks in place (stored outputs)
   course validate           every solution earns full points, every release earns 0
   course grade FOLDER       grade a class (nbgrader layout, flat LMS export or zips)
-  course feedback           one HTML page per student per notebook
-  course export             grades.csv + grades.json
+  course feedback           one HTML page per student per notebook (gradebook scores)
+  course export             grades.csv, grades_by_assignment.csv (LMS) and grades.json
   course demo               grade a sample class and compare with the expected scores
   course train-demo         train a net on the embedded MNIST subset and write its plots
 
@@ -117,6 +117,7 @@ def cmd_grade(args):
     from .batch import task_limits
     _check_submissions_folder(args.submissions)
     _check_assignments(args.assignment, args.course_root)
+    roster = _read_roster(args.roster) if args.roster else None
     work = Path(args.work_dir)
     isolation = "none" if args.no_isolation else "required"
     if not args.no_isolation and not sandbox.probe().isolated:
@@ -151,6 +152,9 @@ def cmd_grade(args):
     finally:
         if progress:
             progress.close()
+    if roster:
+        from . import gradebook
+        gradebook.apply_roster(work / "gradebook.db", pipeline.COURSE_ID, roster)
     others = pipeline.set_aside_other_assignments(report, args.submissions, args.course_root,
                                                   args.assignment)
     print()
@@ -163,6 +167,14 @@ def cmd_grade(args):
               "(see NOT GRADED above)", file=sys.stderr)
         return 1
     return 0
+
+
+def _read_roster(path):
+    from .gradebook import read_roster
+    try:
+        return read_roster(path)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the roster {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _nothing_graded(exc):
@@ -216,13 +228,14 @@ def build_parser():
     parser = Parser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="one of the commands listed above")
 
-    p = sub.add_parser("release", help="regenerate notebooks/ from solutions/ (refuses unsafe releases)")
+    p = sub.add_parser("release", description="regenerate notebooks/ from solutions/ (refuses unsafe releases)")
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("run-solutions", help="execute solution notebooks in place (stored outputs)")
+    p = sub.add_parser("run-solutions", description="execute solution notebooks in place (stored outputs)")
     p.add_argument("assignments", nargs="*", help="assignment folders (default: all)")
     p.add_argument("--timeout", type=_positive_int, default=300, help="seconds per cell")
     p.set_defaults(func=cmd_run_solutions)
@@ -238,7 +251,7 @@ def build_parser():
         p.add_argument("--work-dir", default=work_default, help="gradebook and results folder")
         p.add_argument("--course-root", default=str(paths.ROOT),
                        help="folder holding solutions/ and notebooks/ (default: this repository)")
-    p = sub.add_parser("grade", help="grade a folder of submissions")
+    p = sub.add_parser("grade", description="grade a folder of submissions")
     p.add_argument("submissions", help="folder: <student>/<assignment>/<nb>.ipynb, flat files or zips")
     p.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
     p.add_argument("--jobs", type=_positive_int, default=1, help="grade N submissions in parallel")
@@ -246,6 +259,7 @@ def build_parser():
     p.add_argument("--full", action="store_true", help="also run the experiment cells")
     p.add_argument("--exercise-module", action="append",
                    help="extra exercise registry module to import (repeatable)")
+    p.add_argument("--roster", help="CSV with id, first_name, last_name[, email]: names formgrader shows")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without namespaces, as you; meant only for machines "
@@ -254,28 +268,28 @@ def build_parser():
     add_limits(p)
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("feedback", help="write HTML feedback for every graded notebook")
+    p = sub.add_parser("feedback", description="write HTML feedback for every graded notebook")
     add_course(p)
     p.add_argument("--out", help="folder (default: WORK_DIR/feedback)")
     p.set_defaults(func=cmd_feedback)
 
-    p = sub.add_parser("export", help="write grades.csv, grades_by_assignment.csv and grades.json")
+    p = sub.add_parser("export", description="write grades.csv, grades_by_assignment.csv and grades.json")
     add_course(p)
     p.add_argument("--out", help="folder (default: WORK_DIR/export)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("validate", help="solutions earn full points, releases earn 0")
+    p = sub.add_parser("validate", description="solutions earn full points, releases earn 0")
     p.add_argument("assignments", nargs="*")
     add_limits(p)
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("demo", help="the README's main job: grade a sample class")
+    p = sub.add_parser("demo", description="the README's main job: grade a sample class")
     p.add_argument("--out", default=str(paths.ROOT / "build" / "demo"), help="output folder")
     p.add_argument("--jobs", type=_positive_int, default=2, help="parallel gradings (2)")
     p.add_argument("--timeout", type=_positive_float, default=10, help="seconds per cell (10)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("train-demo", help="train a net on the embedded MNIST subset, write plots")
+    p = sub.add_parser("train-demo", description="train a net on the embedded MNIST subset, write plots")
     p.add_argument("--out", default=str(paths.ROOT / "build" / "train_demo"), help="output folder")
     p.set_defaults(func=cmd_train_demo)
     return parser

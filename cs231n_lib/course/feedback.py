@@ -8,6 +8,8 @@ never appear: nbgrader's ClearHiddenTests removes them from the test cells, and 
 messages are built from inputs and outputs only.
 """
 import csv
+import functools
+import html
 import json
 import re
 from pathlib import Path
@@ -109,11 +111,33 @@ def feedback_notebook(source, result, submission_text, grades=None):
     return node
 
 
+# HTML made only of <div>, <pre> and <span> tags with class attributes (what pygments' code
+# highlighting produces) has nothing to sanitize; bleach would spend ~0.1 s per code cell on it.
+_PLAIN_MARKUP = re.compile(r'(?:[^<]|</?(?:div|pre|span)(?: class="[^"<>]*")?>)*')
+
+
+def _clean_html(html):
+    from nbconvert.filters.strings import clean_html
+    return html if _PLAIN_MARKUP.fullmatch(html) else clean_html(html)
+
+
+def _plain_code(source, language=None, metadata=None):
+    """Code without syntax colours: pygments' thousands of <span>s made a page with a few
+    dozen code cells take seconds to render (nbconvert parses the whole page once more)."""
+    return f'<div class="highlight hl-ipython3"><pre>{html.escape(source)}</pre></div>'
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter for all pages (loading its templates costs more than rendering one)."""
+    from nbconvert import HTMLExporter
+    return HTMLExporter(template_name="lab",
+                        filters={"clean_html": _clean_html, "highlight_code": _plain_code})
+
+
 def render_feedback(source, result, submission_text, grades=None):
     """The HTML page for one graded notebook (nbconvert's HTML exporter, `lab` template)."""
-    from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(
+    body, _ = _exporter().from_notebook_node(
         feedback_notebook(source, result, submission_text, grades),
         resources={"metadata": {"name": f"{result.student} — {result.assignment}/{result.notebook}"}})
     return body

@@ -102,11 +102,37 @@ def write_autograded_copy(work_dir, result, submission_text):
     (folder / f"{result.notebook}.grading.json").write_text(json.dumps(result.to_dict(), indent=1))
 
 
+def read_roster(path):
+    """{student id: {first_name, last_name, email}} from a CSV with an `id` column (LMS exports
+    call it id, student_id or username) and any of first_name, last_name, email."""
+    import csv
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        raise ValueError(f"roster {path} has no rows")
+    key = next((k for k in ("id", "student_id", "username") if k in rows[0]), None)
+    if key is None:
+        raise ValueError(f"roster {path} needs an id column (id, student_id or username); "
+                         f"it has {', '.join(rows[0])}")
+    return {row[key].strip(): {f: (row.get(f) or "").strip() or None
+                               for f in ("first_name", "last_name", "email")} for row in rows}
+
+
+def apply_roster(db_path, course_id, roster):
+    """Give the gradebook's students their names (formgrader lists "last, first")."""
+    with _open(db_path, course_id) as gb:
+        for student_id, fields in roster.items():
+            gb.update_or_create_student(student_id, **fields)
+
+
 # ----------------------------------------------------------------------------- formgrader's view
 
-def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results, sources):
-    """Timestamps, release dates and the graded notebooks formgrader displays."""
+def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results, sources,
+                           release_root=None):
+    """Timestamps, released assignments and the graded notebooks formgrader displays."""
     work_dir = Path(work_dir)
+    if release_root is not None:
+        mirror_release(work_dir, course_id, release_root)
     stamps = {}
     for sub in found:
         origin = Path(folder) / sub.origin
@@ -127,6 +153,16 @@ def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results,
                               f"{result.notebook}.ipynb").read_text())
         path = work_dir / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb"
         path.write_text(json.dumps(nb, indent=1))
+
+
+def mirror_release(work_dir, course_id, release_root):
+    """Copy each notebooks/<assignment> to the work folder's exchange (nbgrader_config.py's
+    Exchange.root), where formgrader looks to call an assignment released."""
+    import shutil
+    for release in sorted((Path(release_root) / "notebooks").glob("*/*.ipynb")):
+        target = Path(work_dir) / "exchange" / course_id / "outbound" / release.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(release, target / release.name)
 
 
 def _message_output(status, message):

@@ -101,7 +101,7 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     for sub, result in zip(found, results):
         gradebook.write_autograded_copy(work_dir, result, sub.text)
     (work_dir / "unmatched.json").write_text(json.dumps([vars(u) for u in unmatched], indent=1))
-    gradebook.publish_for_formgrader(db, COURSE_ID, work_dir, folder, found, results, sources)
+    gradebook.publish_for_formgrader(db, COURSE_ID, work_dir, folder, found, results, sources, root)
     return report
 
 
