@@ -9,10 +9,10 @@ cases), with two jobs. Student folders:
 - wrong<k>-<g>: the k-th wrong answer of a group g of answer cells that no test cell shares;
   the test cells depending on them earn 0 with a message naming the function, the others
   earn their points (so each wrong answer is graded beside correct ones).
-- mech<k>-<g>: correct answers that need the grading mechanism of branch fair-mech (values
-  such as namedtuple or dataclass caches, an error after the definitions in an answer cell);
-  mechwrong<k>-<g>: wrong answers only its deep mutation checks catch (arrays inside dicts).
-  Both are expected failures (strict) until fair-mech is merged: then remove NEEDS_MECH.
+- mech<k>-<g>: correct answers that depend on the grader accepting any value (namedtuple or
+  dataclass caches) or grading an answer cell that fails after its definitions;
+  mechwrong<k>-<g>: wrong answers only the deep in-place-change checks catch (arrays inside
+  dicts).
 """
 import ast
 import importlib
@@ -29,8 +29,6 @@ pytestmark = pytest.mark.slow  # one grade_folder run of ~50 submissions (jobs=2
 
 MODULES = ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08"]
 ANSWERS = {name: importlib.import_module(f"fairness.{name}") for name in MODULES}
-# Needs fair-mech's value encoding / answer-cell error handling; remove when merged.
-NEEDS_MECH = pytest.mark.xfail(strict=True, reason="needs the grading mechanism of fair-mech")
 
 
 def _solution(module):
@@ -98,8 +96,7 @@ def plan():
         deps = dependencies(solution)
 
         def build(answers, kind, student):
-            # Every other answer cell holds the first correct answer (the solution's affine
-            # cell, for one, still unpacks the old cache until the lead updates notebook 01).
+            # Every other answer cell holds the first correct answer.
             nb = solution
             for cell, source in {**{c: v[0] for c, v in module.CORRECT.items()},
                                  **answers}.items():
@@ -143,8 +140,7 @@ def graded(tmp_path_factory):
 
 
 def _params(kind):
-    marks = [NEEDS_MECH] if kind.startswith("mech") else []
-    return [pytest.param(key, id=f"{key[0][:2]}-{key[1]}", marks=marks)
+    return [pytest.param(key, id=f"{key[0][:2]}-{key[1]}")
             for key, plan_entry in PLAN.items() if plan_entry[3] == kind]
 
 
