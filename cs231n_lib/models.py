@@ -1,4 +1,5 @@
 """FullyConnectedNet: an MLP with a choice of activation, init, batchnorm, dropout and L2."""
+import contextlib
 import math
 import numbers
 
@@ -237,3 +238,35 @@ class FullyConnectedNet:
                                                                                   batch_size)
         return np.concatenate([np.argmax(self.loss(X[start:start + batch_size]), axis=1)
                                for start in range(0, max(num_samples, 1), batch_size)])
+
+
+# The module-level names FullyConnectedNet calls for each swappable layer (see _forward/loss).
+_SWAPPABLE_LAYERS = {"batchnorm": ("batchnorm_forward", "batchnorm_backward_alt"),
+                     "dropout": ("dropout_forward", "dropout_backward")}
+
+
+@contextlib.contextmanager
+def layer_functions(batchnorm=None, dropout=None):
+    """Within the `with` block, FullyConnectedNet runs the given layer functions.
+
+    batchnorm: (forward, backward) with the API of layers.batchnorm_forward and
+        layers.batchnorm_backward_alt, e.g. a student's own pair (the backward pass reads the
+        cache of that forward pass); dropout: (forward, backward) like layers.dropout_forward /
+        dropout_backward. None keeps the library's. The experiments of notebooks 06 and 07
+        train with the student's layers this way. Not thread-safe: the swap is module-wide and
+        undone when the block ends, also after an error.
+    """
+    swaps = {}
+    for kind, pair in (("batchnorm", batchnorm), ("dropout", dropout)):
+        if pair is None:
+            continue
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(map(callable, pair))):
+            raise ValueError(f"{kind} must be a (forward, backward) pair of functions, got {pair!r}")
+        swaps.update(zip(_SWAPPABLE_LAYERS[kind], pair))
+    module = globals()
+    saved = {name: module[name] for name in swaps}
+    module.update(swaps)
+    try:
+        yield
+    finally:
+        module.update(saved)

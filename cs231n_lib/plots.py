@@ -428,3 +428,121 @@ def plot_search_ranges(spaces, x="learning_rate", y="reg", ax=None, labels=None)
     ax.set_ylim(min(bottom, 10.0 ** (y_low - y_pad)), max(top, 10.0 ** (y_high + y_pad)))
     ax.legend(fontsize=8)
     return ax
+
+
+def _overlay_bins(layers, value_range, log, bins):
+    """Bin edges shared by every layer of one panel: linear in value_range, or log-spaced."""
+    if not log:
+        return np.linspace(value_range[0], value_range[1], bins + 1)
+    positive = np.concatenate([a[a > 0] for a in layers])
+    if positive.size == 0:
+        raise ValueError("a log-scale panel needs some positive activations, got none")
+    # The 0.1st percentile, not the minimum: a few near-zero values would waste decades.
+    low, high = float(np.percentile(positive, 0.1)), float(positive.max())
+    if high <= low * 1.0001:
+        low, high = low / 2, high * 2
+    return np.geomspace(low, high, bins + 1)
+
+
+def plot_activation_overlays(results, value_ranges=None, log_rows=(), bins=40, figsize=None):
+    """Activation histograms of every layer overlaid in one panel per (row, column) pair.
+
+    results: dict (row label, column label) -> list of layer activations (each any shape), e.g.
+        ("tanh", "Xavier") -> [a_1, ..., a_5]. Rows are typically activations, columns inits.
+    value_ranges: dict row label -> (low, high): the x range of that row's panels (e.g. (0, 1)
+        for a sigmoid, so a narrow spike reads as "all units alike"); other rows use their data.
+    log_rows: row labels drawn on a log x axis over the positive values only (ReLU: exact zeros
+        are left out and their mean share is given in the title), so layers whose scale differs by
+        decades stay visible side by side.
+    Each layer is a step line, light (layer 1) to dark (last layer), its height scaled so its
+    peak is 1: a layer whose values all fall in one bin shows as one tall narrow spike instead
+    of flattening the others. The legend gives each layer's std.
+    Returns the 2-D array of axes (rows, columns).
+    """
+    if not results:
+        raise ValueError("results must hold at least one (row, column) entry, got an empty dict")
+    if any(not isinstance(key, tuple) or len(key) != 2 for key in results):
+        raise ValueError("results must be keyed by (row label, column label) pairs, "
+                         f"got keys {list(results)[:3]}")
+    value_ranges = {} if value_ranges is None else dict(value_ranges)
+    rows = list(dict.fromkeys(row for row, _ in results))
+    cols = list(dict.fromkeys(col for _, col in results))
+    unknown = sorted(set(value_ranges) - set(rows)) + sorted(set(log_rows) - set(rows))
+    if unknown:
+        raise ValueError(f"value_ranges / log_rows name rows that are not in results: {unknown}")
+    if figsize is None:
+        figsize = (2.9 * len(cols), 2.5 * len(rows))
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=figsize, squeeze=False,
+                             layout="constrained")
+    for (row, col), layers in results.items():
+        ax = axes[rows.index(row), cols.index(col)]
+        layers = [np.asarray(a, dtype=float).ravel() for a in layers]
+        if not layers:
+            raise ValueError(f"results[{(row, col)!r}] holds no layers")
+        log = row in log_rows
+        value_range = value_ranges.get(row) or _value_range(layers)
+        edges = _overlay_bins(layers, value_range, log, bins)
+        colors = plt.cm.viridis(np.linspace(0.85, 0.0, len(layers)))
+        for layer, (values, color) in enumerate(zip(layers, colors), start=1):
+            label = f"L{layer}: std {values.std():.2g}"
+            if log:
+                values = values[values > 0]
+            counts, _ = np.histogram(values, bins=edges)
+            heights = counts / counts.max() if counts.max() > 0 else counts.astype(float)
+            ax.stairs(heights, edges, color=color, linewidth=1.4, label=label)
+        if log:
+            ax.set_xscale("log")
+        else:
+            ax.set_xlim(*value_range)
+        ax.set_ylim(0, 1.6)  # headroom above the peaks for the legend
+        ax.set_yticks([])
+        title = f"{row}, {col}"
+        if log:
+            zero_share = np.mean([np.mean(a == 0) for a in layers])
+            title += f" ({zero_share:.0%} at 0, not shown)"
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=6.5, loc="upper center", ncol=2, frameon=False,
+                  handlelength=1.0, columnspacing=0.8)
+    for row_index, row in enumerate(rows):
+        axes[row_index, 0].set_ylabel("count (peak = 1)")
+        for ax in axes[row_index]:
+            ax.set_xlabel("activation value" + (" > 0 (log)" if row in log_rows else ""),
+                          fontsize=8)
+    return axes
+
+
+def plot_search_stage(trials, ax=None, x="learning_rate", y="reg", cmap="viridis",
+                      score_label="validation accuracy", score_range=None):
+    """Search trials on log x/y axes coloured by score, on a colour scale of their own.
+
+    Like plot_search_scatter, but each stage of a search gets its own colormap (`cmap`) and
+    colorbar label (`score_label`, e.g. "val acc after 1 epoch (coarse)"), so two panels
+    whose scores mean different things never share a colormap with different ranges.
+    score_range: (low, high) of the colour scale (default: the finite scores' range).
+    Diverged trials (no finite score) are red crosses; the best trial gets a red star.
+    Returns the axes.
+    """
+    if len(trials) == 0:
+        raise ValueError("trials must hold at least one trial, got none")
+    xs = np.array([_trial_value(t, x) for t in trials])
+    ys = np.array([_trial_value(t, y) for t in trials])
+    scores = np.array([np.nan if t.get("score") is None else float(t["score"]) for t in trials])
+    ok = np.isfinite(scores)
+    ax = _new_ax(ax, figsize=(6, 4.5))
+    if ok.any():
+        low, high = score_range if score_range is not None else (scores[ok].min(),
+                                                                   scores[ok].max())
+        points = ax.scatter(xs[ok], ys[ok], c=scores[ok], cmap=cmap, vmin=low, vmax=high, s=40,
+                            edgecolors="k", linewidths=0.3, label="trial")
+        ax.figure.colorbar(points, ax=ax, label=score_label)
+        best = np.nanargmax(scores)
+        ax.scatter(xs[best], ys[best], marker="*", s=250, facecolors="none", edgecolors="red",
+                   linewidths=1.5, label=f"best ({scores[best]:.3f})")
+    if not ok.all():
+        ax.scatter(xs[~ok], ys[~ok], marker="x", color="red", s=50,
+                   label="diverged (aborted, no score)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{x} (log scale)")
+    ax.set_ylabel(f"{y} (log scale)")
+    return ax
