@@ -60,8 +60,13 @@ def test_only_written_answers_wait_for_a_person(course):
     _, work, _ = course
     assert _needs_manual(work, "ann") == {"test_rel_error": False, "test_sgd_momentum": False,
                                           "test_scaled_normal": False, "why": True}
-    # the corrupt file was not decided by the grader: every cell waits for a person
-    assert set(_needs_manual(work, "zed").values()) == {True}
+    # the corrupt file: 0 on its tests, its written answer waits, and it is flagged for a look
+    assert _needs_manual(work, "zed") == _needs_manual(work, "ann")
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}", course_id=pipeline.COURSE_ID) as gb:
+        assert gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "zed").flagged
+        assert not gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "ann").flagged
+        assert gb.find_grade("test_rel_error", NOTEBOOK, ASSIGNMENT, "zed").auto_score == 0
 
 
 def test_formgrader_sees_the_graded_notebook_with_the_graders_messages(course):

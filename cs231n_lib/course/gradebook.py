@@ -83,11 +83,15 @@ def write_results(db_path, course_id, results, expected_fingerprint=None):
                 gb.add_submission(result.assignment, result.student)
             for cell in result.cells:
                 grade = gb.find_grade(cell.grade_id, result.notebook, result.assignment, result.student)
-                decided = result.graded and cell.status != "manual"
-                grade.auto_score = cell.points if decided else None
+                written = grade.cell.cell_type == "markdown"
+                grade.auto_score = None if written else cell.points
                 # nbgrader's rule (SaveAutoGrades): a cell needs a person when the machine did
-                # not decide it or a person already overrode it.
-                grade.needs_manual_grade = not decided or grade.manual_score is not None
+                # not decide it (written answers) or a person already overrode it.
+                grade.needs_manual_grade = written or grade.manual_score is not None
+            # A file the grader could not read scores 0 on its tests and is *flagged* (formgrader's
+            # "Flagged?" column), so a person looks at it; a later good grading clears the flag.
+            gb.find_submission_notebook(result.notebook, result.assignment,
+                                        result.student).flagged = not result.graded
             gb.db.commit()
 
 

@@ -169,8 +169,11 @@ class Progress:
         self.bar = None
         if self.stream.isatty():
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, unit="nb", file=self.stream, dynamic_ncols=True,
-                            desc="grading")
+            import shutil
+            # a terminal that reports no size (e.g. under `script`) would hide the bar
+            width = {"dynamic_ncols": True} if shutil.get_terminal_size((0, 0)).lines else \
+                {"ncols": 100, "nrows": 20}
+            self.bar = tqdm(total=total, unit="nb", file=self.stream, desc="grading", **width)
 
     def __call__(self, result):
         self.done += 1
