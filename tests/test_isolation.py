@@ -196,6 +196,10 @@ ATTACKS = {
     import numpy
     open(numpy.__file__, "r+b").close()   # opened for writing; nothing is changed
     return True""",
+    "rewrite_library_copy": """
+    import cs231n_lib.grading   # the trip-wired copy every worker of this grader imports
+    open(cs231n_lib.grading.__file__, "a").close()   # opened for writing; nothing is changed
+    return True""",
     "forge_gradebook": """
     import sqlite3
     try:
