@@ -125,3 +125,35 @@ def test_honest_solution_is_not_flagged(course):
     result = grade(course, course[1])
     expect(result)
     assert not any("reference" in p for p in result.problems)
+
+
+ISOLATED = pytest.mark.skipif(not sandbox.probe().isolated,
+                              reason="this machine allows no namespaces to isolate workers")
+
+
+@ISOLATED
+def test_the_shared_library_copy_cannot_be_rewritten_for_later_students(course):
+    # Every worker of a grading process imports the same trip-wired copy: it is read-only.
+    attack = ("import cs231n_lib.grading as g, cs231n_lib.gradient_check as gc\ntry:\n"
+              "    for m in (g, gc):\n        open(m.__file__, 'a').write('\\n# changed')\n"
+              "    print('WROTE')\nexcept OSError as exc:\n    print('blocked:', exc.strerror)\n")
+    result = grade(course, with_answer(course, "rel_error", attack + ANSWER_REL_ERROR))
+    expect(result)
+    # Root's workers run as nobody (permission denied); an ordinary user's hit the read-only bind.
+    output = result.cell_outputs["rel_error"]
+    assert "WROTE" not in output and ("Read-only" in output or "Permission denied" in output)
+    assert "# changed" not in open(course[2].dir / "cs231n_lib" / "grading.py").read()
+
+
+@pytest.mark.skipif("pid" not in sandbox.probe().namespaces,
+                    reason="needs a PID namespace (kill(-1) would reach the machine)")
+def test_signalling_every_process_reaches_only_the_worker_itself(course):
+    # kill(-1) sends to every process the caller may signal: in its PID namespace, none but
+    # its own init (exempt). The pid check keeps this from ever running outside one.
+    attack = ("import os, signal\nif os.getpid() < 10:\n    try:\n"
+              "        os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError:\n"
+              "        print('no process to signal')\n    os.kill(0, signal.SIGKILL)\n")
+    result = grade(course, with_answer(course, "rel_error", attack + ANSWER_REL_ERROR))
+    # kill(0) killed the worker's own process group: that cell is lost, the rest is graded.
+    expect(result, test_rel_error=0)
+    assert "ended the Python process" in message(result, "test_rel_error")

@@ -64,16 +64,23 @@ class Grader:
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
-def _own_env():
+def _temp(top):
+    """The grader's TMPDIR inside `top`, so a killed grader's library copies go with it."""
+    (top / "tmp").mkdir(exist_ok=True)
+    return str(top / "tmp")
+
+
+def _own_env(top):
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONPATH": str(TESTS), "HOME": os.environ.get("HOME", "/"), "LANG": "C.UTF-8"}
+            "PYTHONPATH": str(TESTS), "HOME": os.environ.get("HOME", "/"), "LANG": "C.UTF-8",
+            "TMPDIR": _temp(top)}
 
 
 def _as_root():
     if os.geteuid() != 0:
         pytest.skip("the tests run as an ordinary user: root's mode is tested when run as root")
     top = Path(tempfile.mkdtemp(prefix="course-iso-root-"))
-    return Grader("root", [sys.executable], _own_env(), top, home=Path.home())
+    return Grader("root", [sys.executable], _own_env(top), top, home=Path.home())
 
 
 def _ordinary_user_means():
@@ -90,7 +97,7 @@ def _ordinary_user_means():
 def _as_ordinary_user():
     if os.geteuid() != 0:   # we are one already
         top = Path(tempfile.mkdtemp(prefix="course-iso-user-"))
-        return Grader("ordinary user", [sys.executable], _own_env(), top, home=Path.home())
+        return Grader("ordinary user", [sys.executable], _own_env(top), top, home=Path.home())
     reason = _ordinary_user_means()
     if reason:
         pytest.skip(reason)
@@ -123,8 +130,9 @@ def _as_ordinary_user():
     prefix = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", mounts, "sh",
               site, str(top / "site"), str(paths.ROOT), str(top / "repo"),
               "runuser", "-u", TEST_USER, "--", "env", "-i", f"PATH={top / 'venv' / 'bin'}:/usr/bin:/bin",
-              "OPENBLAS_NUM_THREADS=1", "LANG=C.UTF-8", f"HOME={home}",
+              "OPENBLAS_NUM_THREADS=1", "LANG=C.UTF-8", f"HOME={home}", f"TMPDIR={_temp(top)}",
               f"PYTHONPATH={top / 'repo' / 'tests'}", str(top / "venv" / "bin" / "python")]
+    subprocess.run(["chown", f"{TEST_USER}:", str(top / "tmp")], check=True)
     return Grader(f"ordinary user {TEST_USER}", prefix, {"PATH": "/usr/sbin:/usr/bin:/bin"},
                   top, owner=TEST_USER, checkout=top / "repo", home=home)
 
@@ -195,6 +203,10 @@ ATTACKS = {
     "write_site_packages": """
     import numpy
     open(numpy.__file__, "r+b").close()   # opened for writing; nothing is changed
+    return True""",
+    "rewrite_library_copy": """
+    import cs231n_lib.grading   # the trip-wired copy every worker of this grader imports
+    open(cs231n_lib.grading.__file__, "a").close()   # opened for writing; nothing is changed
     return True""",
     "forge_gradebook": """
     import sqlite3
@@ -417,6 +429,8 @@ def _wait_for(condition, seconds, what):
 
 
 def _ps_workers():
+    if not shutil.which("ps"):
+        return "(ps is not installed)"
     ps = subprocess.run(["ps", "-eo", "pid,user,ppid,args"], capture_output=True, text=True).stdout
     return "\n".join(l[:200] for l in ps.splitlines() if "cs231n_lib.course.worker" in l)
 
