@@ -32,6 +32,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+from pathlib import Path
+
 import numpy as np
 
 from cs231n_lib import boundary, values
@@ -489,17 +491,18 @@ def _hidden_seeds(count):
     return [int(s) for s in np.random.SeedSequence().generate_state(count)]
 
 
-def course_secret(create=False):
+def course_secret(create=False, folder=None):
     """The per-course secret that hidden seeds derive from, or None.
 
     From the environment variable COURSE_GRADING_SECRET (an instructor may pass it to remote
-    graders), else from .course/grading_secret, which is made once (create=True, by the
-    grader). .course/ is git-ignored and hidden from workers: never in the release.
+    graders), else from `folder`/grading_secret (default: .course/, the course's work folder),
+    which is made once (create=True, by the grader). The work folder is git-ignored and hidden
+    from workers: the secret is never in the release and never seen by student code.
     """
     if os.environ.get(SECRET_ENV):
         return os.environ[SECRET_ENV]
     from cs231n_lib.course import paths
-    path = paths.WORK / "grading_secret"
+    path = Path(folder or paths.WORK) / "grading_secret"
     if not path.exists() and create:
         _create_secret(path)
     return path.read_text().strip() if path.exists() else None

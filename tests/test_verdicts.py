@@ -364,3 +364,18 @@ def test_results_as_namedtuples_or_dataclasses_are_graded_by_their_items():
     with pytest.raises(grading.CheckFailure, match="band should be"):
         grading.check("grad_check_report",
                       lambda a, n: grad_check_report(a, n)._replace(band="good"))
+
+
+def test_the_grading_secret_lives_in_the_work_folder_and_reaches_every_task(tmp_path):
+    """An instructor who cannot write to the checkout still grades: the secret is made in the
+    work folder, before its snapshot, and travels in every task (pool and Dask alike)."""
+    from cs231n_lib.course import pipeline
+    secret = grading.course_secret(create=True, folder=tmp_path)
+    assert (tmp_path / "grading_secret").read_text().strip() == secret and len(secret) == 64
+    assert grading.course_secret(folder=tmp_path) == secret          # made once, then read
+    tasks = pipeline.make_tasks([], {}, [], {}, secret=secret)
+    assert tasks == []
+    assert grading.hidden_seeds("rel_error", secret=secret) == grading.hidden_seeds(
+        "rel_error", secret=secret)
+    assert grading.hidden_seeds("rel_error", secret=secret) != grading.hidden_seeds(
+        "rel_error", secret="another course")

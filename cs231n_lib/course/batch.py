@@ -29,6 +29,7 @@ class Task:
     full: bool = False
     notes: list = field(default_factory=list)
     exercise_modules: list = field(default_factory=list)  # extra registries to import first
+    secret: str = ""      # the course's grading secret: hidden seeds, the same on every re-grade
 
 
 def tripwires_for(assignment):
@@ -84,7 +85,7 @@ def grade_task(task):
             result = grader.grade_notebook(
                 task.source, task.text, student=task.student, assignment=task.assignment,
                 notebook=task.notebook, library=_library(task.tripwires),
-                limits=limits, hide=task.hide, full=task.full)
+                limits=limits, hide=task.hide, full=task.full, secret=task.secret or None)
     except Exception as exc:  # a grader bug must not stop the batch either
         result = grader.NotebookResult(task.student, task.assignment, task.notebook,
                                        graded=False, error=f"internal grading error: {exc!r}")

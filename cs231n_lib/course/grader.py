@@ -314,7 +314,7 @@ def _copy_into(old, new, depth):
 
 # ----------------------------------------------------------------------------- grading
 
-def _grade_test_cell(cell, session, failed_answers, hidden_seeds):
+def _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret=None):
     """Grade one source test cell; returns (status, message).
 
     The messages are the notebook's: grading.check() raises the same CheckFailure text here
@@ -330,7 +330,7 @@ def _grade_test_cell(cell, session, failed_answers, hidden_seeds):
         cell_error = failed_answers.get(exercise.answer_cell)
         functions = [StudentFunction(session, fn) for fn in fn_names]
         seeds = hidden_seeds if hidden_seeds is not None else grading.hidden_seeds(
-            name, secret=grading.course_secret(create=True))
+            name, secret=secret or grading.course_secret(create=True))
         try:
             grading.check(name, *functions)
             grading.check(name, *functions, seeds=seeds)
@@ -374,11 +374,12 @@ def _defined(session, fn_names):
 
 
 def grade_notebook(source, submission_text, *, student, assignment, notebook, library,
-                   limits=None, hide=(), full=False, hidden_seeds=None):
+                   limits=None, hide=(), full=False, hidden_seeds=None, secret=None):
     """Grade one submission (raw file text) against its source notebook (dict).
 
     hidden_seeds: the same seeds for every exercise (tests); by default each exercise's
-    hidden seeds derive from the course's secret (grading.hidden_seeds).
+    hidden seeds derive from the course's secret (grading.hidden_seeds): `secret`, as the
+    pipeline reads it from the work folder, else the default work folder's.
     """
     start = time.perf_counter()
     result = NotebookResult(student, assignment, notebook)
@@ -402,7 +403,7 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
                 failed_answers[step.cell_id] = text.strip().splitlines()[-1] if text.strip() else "error"
             if not ok and step.role in ("setup", "code"):
                 result.problems.append(f"course cell {step.cell_id!r} failed: {text[-300:]}")
-        _grade_cells(result, source, submission, session, failed_answers, hidden_seeds)
+        _grade_cells(result, source, submission, session, failed_answers, hidden_seeds, secret)
     except sandbox.WorkerDied as exc:  # could not even start
         result.graded, result.error = False, f"the grading process could not start: {exc}"
         _score_ungraded(result, source, result.error)
@@ -461,7 +462,7 @@ def copied_from_reference(steps, assignment):
     return notes
 
 
-def _grade_cells(result, source, submission, session, failed_answers, hidden_seeds):
+def _grade_cells(result, source, submission, session, failed_answers, hidden_seeds, secret=None):
     index, _ = _submission_index(submission)
     for cell in source["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -473,7 +474,7 @@ def _grade_cells(result, source, submission, session, failed_answers, hidden_see
             result.written[gid] = source_text(student_cell) if student_cell else ""
             result.cells.append(CellResult(gid, 0.0, points, "manual", "graded by the instructor"))
             continue
-        status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds)
+        status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret)
         if "reference implementation" in message:
             result.problems.append(f"{gid}: uses the course's reference implementation")
         if status == "passed" and message:

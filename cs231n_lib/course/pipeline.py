@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cs231n_lib import grading
+
 from . import batch, feedback, gradebook, gradebook_guard, paths, submissions
 from .grader import NotebookResult
 from .variants import cell_role, grade_id
@@ -50,12 +52,13 @@ class GradeReport:
         return not self.unmatched and not self.ungraded
 
 
-def make_tasks(found, sources, hide, limits, full=False, exercise_modules=()):
+def make_tasks(found, sources, hide, limits, full=False, exercise_modules=(), secret=""):
     tripwires = {a: batch.tripwires_for(a) for a in {s.assignment for s in found}}
     return [batch.Task(student=s.student, assignment=s.assignment, notebook=s.notebook,
                        source=sources[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
-                       full=full, notes=list(s.notes), exercise_modules=list(exercise_modules))
+                       full=full, notes=list(s.notes), exercise_modules=list(exercise_modules),
+                       secret=secret)
             for s in found]
 
 
@@ -77,11 +80,14 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     found, unmatched = submissions.discover(folder, catalog)
     db = work_dir / "gradebook.db"
     gradebook.register_sources(db, COURSE_ID, sources)
+    # Read (or made, before the snapshot) in the work folder by this process, so an instructor who cannot write to
+    # the checkout, pool processes and Dask workers all derive the same hidden seeds.
+    secret = grading.course_secret(create=True, folder=work_dir)
     guard = gradebook_guard.Guard(work_dir)
     # Also masked in the workers' filesystem should they lie inside a tree it shows.
     hide = [Path(root), work_dir.resolve(), Path(folder).resolve()]
     tasks = make_tasks(found, sources, hide, limits or batch.task_limits(60, 4, 64), full,
-                       exercise_modules)
+                       exercise_modules, secret=secret)
     suspects = {}
 
     def watch(index, others):
