@@ -80,8 +80,8 @@ def grade_folder(folder, work_dir, *, root=paths.ROOT, names=None, jobs=1, sched
     found, unmatched = submissions.discover(folder, catalog)
     db = work_dir / "gradebook.db"
     gradebook.register_sources(db, COURSE_ID, sources)
-    # Read (or made, before the snapshot) in the work folder by this process, so an instructor who cannot write to
-    # the checkout, pool processes and Dask workers all derive the same hidden seeds.
+    # Read (or made, before the snapshot) in the work folder by this process, so an instructor
+    # who cannot write to the checkout, pool processes and Dask workers share hidden seeds.
     secret = grading.course_secret(create=True, folder=work_dir)
     guard = gradebook_guard.Guard(work_dir)
     # Also masked in the workers' filesystem should they lie inside a tree it shows.
