@@ -16,9 +16,11 @@ def execute_notebook(path, timeout=300, allow_errors=False, save=True):
     old = {k: os.environ.get(k) for k in KERNEL_ENV}
     os.environ.update(KERNEL_ENV)  # the kernel inherits this process's environment
     try:
-        # record_timing=False: timestamps in metadata would make every re-run a diff.
+        # record_timing=False, store_widget_state=False: timestamps and progress-bar widget
+        # ids in the metadata would make every re-run (and the release) a diff.
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 allow_errors=allow_errors, record_timing=False,
+                                store_widget_state=False,
                                 resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
         client.execute()
@@ -29,6 +31,7 @@ def execute_notebook(path, timeout=300, allow_errors=False, save=True):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    nb.metadata.pop("widgets", None)
     if save:
         nbformat.write(nb, str(path))
     return nb, seconds

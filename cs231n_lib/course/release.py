@@ -71,6 +71,9 @@ def audit_release(release_nb, source_nb, name):
               if line and line in release_lines and line not in set(public)]
     if leaked:
         problems.append(f"{name}: solution or hidden-test lines leaked, e.g. {leaked[0]!r}")
+    if release_nb.get("metadata", {}).get("widgets"):
+        problems.append(f"{name}: carries widget state (progress bars) from an executed solution; "
+                        "re-run `course run-solutions`, which no longer stores it")
     if any(c.get("outputs") for c in release_nb["cells"] if c["cell_type"] == "code"):
         problems.append(f"{name}: has outputs (the release must be committed without outputs)")
     return problems
