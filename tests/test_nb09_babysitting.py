@@ -157,3 +157,15 @@ def test_verdicts_of_obvious_runs():
             np.r_[2.3, 2.0, np.nan]]
     assert babysit.learning_rate_verdicts(runs) == ["good", "too low", "too low", "too high",
                                                     "too high"]
+
+
+def test_a_crashed_recipe_is_run_once_and_reported_in_every_cell():
+    calls = []
+
+    def crashing(data, rng, time_budget_s):
+        calls.append(1)
+        raise grading.GradingAbort("train_best_model did not return within 60 s and was stopped")
+    for name in nb09.THRESHOLDS:
+        with pytest.raises(grading.GradingAbort, match="did not return"):
+            grading.check(name, crashing)
+    assert len(calls) == 1
