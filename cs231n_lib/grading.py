@@ -195,8 +195,14 @@ def get_exercise(name):
 # ----------------------------------------------------------------------------- comparison
 
 def _leaves(value, path=""):
-    """Flatten nested tuples/lists/dicts into (path, leaf) pairs; dict keys sorted."""
-    if isinstance(value, (tuple, list)):
+    """Flatten nested tuples/lists/dicts into (path, leaf) pairs; dict keys sorted.
+
+    A non-empty list or tuple of plain numbers is one leaf, like an array: a student may return
+    [0.1, 0.2] where the reference returns array([0.1, 0.2]), and either side compares as one.
+    """
+    if isinstance(value, (tuple, list)) and value and all(map(_is_number, value)):
+        yield path, value
+    elif isinstance(value, (tuple, list)):
         for i, item in enumerate(value):
             yield from _leaves(item, f"{path}[{i}]")
     elif isinstance(value, dict):

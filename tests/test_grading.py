@@ -240,3 +240,11 @@ def test_nans_alone_do_not_name_a_mistake_the_other_cases_rule_out():
     # And it is named at once where it differs without any nan.
     with pytest.raises(CheckFailure, match="Known mistake: sum instead of max"):
         grading.check_case(NAN_EXERCISE, _unguarded_sum, without_zero, 0)
+
+
+def test_a_list_of_numbers_compares_like_the_reference_array():
+    expected = (np.array([0.5, 0.25]), np.array([1.0, 2.0]))
+    assert grading.compare_outputs(([0.5, 0.25], [1.0, 2.0]), expected, names=("a", "b")) is None
+    problem = grading.compare_outputs(([0.5, 0.25], [1.0, 3.0]), expected, names=("a", "b"))
+    assert problem and problem.startswith("b")
+    assert "shape" in grading.compare_outputs(([0.5], [1.0, 2.0]), expected, names=("a", "b"))

@@ -114,12 +114,15 @@ class _AssignmentChecks:
 
     @pytest.mark.slow
     def test_release_runs_with_only_not_implemented_errors(self, tmp_path):
+        # The English release; a translated edition has the same code (tests/test_translations.py).
         for path in sorted((paths.NOTEBOOKS / self.assignment).glob("*.ipynb")):
+            if len(path.suffixes) > 1:
+                continue
             copy = tmp_path / path.name
             copy.write_text(path.read_text())
             nb, _ = execute_notebook(copy, timeout=120, allow_errors=True, save=False)
             other = [(c.get("id"), o["ename"]) for c, o in _error_outputs(nb)
-                     if o["ename"] != "NotImplementedError"]
+                     if o["ename"] not in ("NotImplementedError", "NotImplementedYet")]
             assert not other, f"{path.name}: errors other than NotImplementedError: {other}"
 
     @pytest.mark.slow
