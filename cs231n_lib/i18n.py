@@ -51,6 +51,12 @@ def catalogue(language):
     return json.loads((_LOCALE / f"{language}.json").read_text(encoding="utf-8"))
 
 
+def N_(template):
+    """Mark `template` for the catalogue without translating it now (gettext's N_): for
+    words kept in a table and passed to tr() later."""
+    return template
+
+
 def tr(template, **values):
     """`template` in the active language, formatted with `values` (str.format)."""
     text = catalogue(_active).get(template, template)

@@ -55,7 +55,8 @@ def make_tasks(found, sources, hide, limits, full=False, exercise_modules=()):
     return [batch.Task(student=s.student, assignment=s.assignment, notebook=s.notebook,
                        source=sources[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
-                       full=full, notes=list(s.notes), exercise_modules=list(exercise_modules))
+                       full=full, notes=list(s.notes), exercise_modules=list(exercise_modules),
+                       language=s.language)
             for s in found]
 
 
