@@ -11,6 +11,7 @@ import inspect
 from cs231n_lib.grading import (
     CheckFailure, GradingAbort, Habit, _REGISTRY, habit_hint, raised_message,
 )
+from cs231n_lib.i18n import N_
 
 # The words Python uses when a call does not fit the function's parameters.
 SIGNATURE_ERROR = (r"positional argument|keyword argument|takes \d+ |takes from \d+|"
@@ -57,7 +58,7 @@ def key_habit(container, keys, advice=""):
     pattern = "^'(" + "|".join(keys) + ")'$"
     template = "{container} may hold the keys {keys}; {advice}."
     values = {"container": container, "keys": ", ".join(repr(k) for k in keys)}
-    phrases = {"advice": advice or "read the optional ones with .get(key, default) or setdefault"}
+    phrases = {"advice": advice or N_("read the optional ones with .get(key, default) or setdefault")}
     return Habit("KeyError", pattern, template.format(**values, **phrases),
                  template=template, values=values, phrases=phrases)
 
