@@ -135,7 +135,7 @@ def _feedback_notebook(source, result, submission_text, grades):
 def render_feedback(source, result, submission_text, grades=None):
     """The HTML page for one graded notebook (nbconvert's HTML exporter, `lab` template)."""
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", language_code=getattr(result, "language", "en"))
     body, _ = exporter.from_notebook_node(
         feedback_notebook(source, result, submission_text, grades),
         resources={"metadata": {"name": f"{result.student} — {result.assignment}/{result.notebook}"}})
