@@ -2,12 +2,14 @@
 handed in as the English notebook and as its Korean edition (`<stem>.ko.ipynb`) earn the same
 points, and the Korean student's feedback page and check messages are in Korean
 (fixture course, graded through `course grade` and `course feedback`)."""
+import copy
 import json
 import re
 
 import pytest
 
-from cs231n_lib.course import cli, grader, pipeline, variants
+from cs231n_lib import grading
+from cs231n_lib.course import batch, cli, grader, paths, pipeline, variants
 from fixture_course import ASSIGNMENT, NOTEBOOK, build_course
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -75,3 +77,66 @@ def test_feedback_page_is_in_the_submissions_language(graded):
     total = re.compile(r"total <strong>([\d.]+) / ([\d.]+)</strong>")
     korean_total = re.compile(r"합계 <strong>([\d.]+) / ([\d.]+)</strong>")
     assert total.search(english).groups() == korean_total.search(korean).groups()
+
+
+# ----------------------------------------------------------------------------- real notebooks
+
+def _sources():
+    return pipeline.load_sources()
+
+
+def _korean_release(assignment, stem):
+    """The Korean release; before it exists, the English one marked as the Korean edition
+    (so the language path is tested now and the translated cells once they are released)."""
+    path = paths.NOTEBOOKS / assignment / f"{stem}.ko.ipynb"
+    if path.exists():
+        return json.loads(path.read_text())
+    nb = json.loads((paths.NOTEBOOKS / assignment / f"{stem}.ipynb").read_text())
+    nb.setdefault("metadata", {}).setdefault("course", {})["language"] = "ko"
+    return nb
+
+
+def _demo_students(source, release, assignment):
+    """The demo's ada (correct), ben (a known mistake in every exercise) and cy (untouched),
+    written into `release`'s cells: the solution's answers by grade_id."""
+    ada = variants.without_outputs(release)
+    for cell in source["cells"]:
+        if variants.cell_role(cell) == "answer":
+            ada = variants.with_answer(ada, variants.grade_id(cell), variants.source_text(cell))
+    ben = copy.deepcopy(ada)
+    for name in grading.exercise_names(notebook=assignment):
+        exercise = grading.get_exercise(name)
+        if exercise.mistakes:
+            variants.plant_mistake(ben, exercise, exercise.mistakes[0])
+    return {"ada": ada, "ben": ben, "cy": variants.without_outputs(release)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment,stem", sorted(_sources()))
+def test_demo_students_score_the_same_in_the_korean_edition(assignment, stem, tmp_path):
+    source = _sources()[(assignment, stem)]
+    english = json.loads((paths.NOTEBOOKS / assignment / f"{stem}.ipynb").read_text())
+    folder = tmp_path / "class"
+    for suffix, release in (("", english), (".ko", _korean_release(assignment, stem))):
+        for student, nb in _demo_students(source, release, assignment).items():
+            path = folder / f"{student}{suffix.replace('.', '-')}" / assignment / f"{stem}{suffix}.ipynb"
+            path.parent.mkdir(parents=True)
+            path.write_text(json.dumps(nb))
+    report = pipeline.grade_folder(folder, tmp_path / "work", names=[assignment], jobs=1,
+                                   limits=batch.task_limits(30, 4, 64))
+    assert not report.unmatched and not report.ungraded
+    results = {r.student: r for r in report.results}
+    for student in ("ada", "ben", "cy"):
+        en, ko = results[student], results[f"{student}-ko"]
+        assert (en.language, ko.language, ko.notebook) == ("en", "ko", stem)
+        assert [(c.grade_id, c.points, c.status) for c in ko.cells] == \
+            [(c.grade_id, c.points, c.status) for c in en.cells], student
+    assert results["cy"].score == 0 < results["ada"].score   # (the demo test checks ada's score)
+    # ben's known mistakes are named in Korean (the catalogue covers every registry label)
+    en_messages = {c.grade_id: c.message for c in results["ben"].cells if c.status == "failed"}
+    ko_messages = {c.grade_id: c.message for c in results["ben-ko"].cells if c.status == "failed"}
+    assert en_messages and set(en_messages) == set(ko_messages)
+    for gid, message in en_messages.items():
+        assert ("Known mistake:" in message) == ("알려진 실수:" in ko_messages[gid]), gid
+        assert HANGUL.search(ko_messages[gid]) and not HANGUL.search(message), gid
+
