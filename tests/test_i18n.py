@@ -145,3 +145,24 @@ def test_reference_use_stays_recognizable_in_korean():
             boundary.REFERENCE_USED.format(module="cs231n_lib.layers", name="affine_backward"))
     assert HANGUL.search(message) and "reference implementation" in message
     assert "cs231n_lib.layers.affine_backward" in message
+
+
+def test_language_blocks_are_per_thread():
+    # Dask may grade an English and a Korean submission in two threads of one process.
+    import threading
+    seen = {}
+    entered, release = threading.Event(), threading.Event()
+
+    def korean():
+        with i18n.language("ko"):
+            entered.set()
+            release.wait(5)
+            seen["ko"] = tr("not graded")
+
+    thread = threading.Thread(target=korean)
+    thread.start()
+    entered.wait(5)
+    seen["en"] = tr("not graded")     # this thread, while the other is inside its block
+    release.set()
+    thread.join()
+    assert seen == {"en": "not graded", "ko": i18n.catalogue("ko")["not graded"]}
