@@ -18,6 +18,10 @@ The notebook's check and the grader reach one verdict: the student's functions a
 through the same boundary (cs231n_lib.boundary: plain values, trip-wires on the reference,
 the in-place-change guard), only in-process here and in a worker in the grader. Hidden cases
 come from seeds derived from a per-course secret, so re-grading gives the same score.
+
+Messages are written in English and shown in the active language (cs231n_lib.i18n; a Korean
+notebook's set-up calls `set_language("ko")`, re-exported here); the registries' mistake
+labels, explanations and habit hints are translated when shown, so registries stay English.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from cs231n_lib import boundary, values
-from cs231n_lib.i18n import tr
+from cs231n_lib.i18n import set_language, tr
 from cs231n_lib.boundary import GradingAbort
 
 __all__ = [
@@ -43,7 +47,7 @@ __all__ = [
     "exercise_names",
     "check", "compare_outputs", "describe_inputs", "max_relative_error", "fail", "run_student",
     "exception_name", "Habit", "NotImplementedYet", "hidden_seeds", "course_secret",
-    "reference_functions", "known_mistake",
+    "reference_functions", "known_mistake", "set_language",
 ]
 
 DEFAULT_RTOL = 1e-6
