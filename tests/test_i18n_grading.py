@@ -129,14 +129,31 @@ def test_demo_students_score_the_same_in_the_korean_edition(assignment, stem, tm
     for student in ("ada", "ben", "cy"):
         en, ko = results[student], results[f"{student}-ko"]
         assert (en.language, ko.language, ko.notebook) == ("en", "ko", stem)
-        assert [(c.grade_id, c.points, c.status) for c in ko.cells] == \
-            [(c.grade_id, c.points, c.status) for c in en.cells], student
+        assert _verdicts(ko) == _verdicts(en), student
     assert results["cy"].score == 0 < results["ada"].score   # (the demo test checks ada's score)
     # ben's known mistakes are named in Korean (the catalogue covers every registry label)
-    en_messages = {c.grade_id: c.message for c in results["ben"].cells if c.status == "failed"}
-    ko_messages = {c.grade_id: c.message for c in results["ben-ko"].cells if c.status == "failed"}
+    en_messages = _failed_messages(results["ben"])
+    ko_messages = _failed_messages(results["ben-ko"])
     assert en_messages and set(en_messages) == set(ko_messages)
     for gid, message in en_messages.items():
         assert ("Known mistake:" in message) == ("알려진 실수:" in ko_messages[gid]), gid
         assert HANGUL.search(ko_messages[gid]) and not HANGUL.search(message), gid
 
+
+
+def _timed_cells():
+    """Test cells of exercises that train within a wall-clock budget (notebook 09's recipe):
+    their accuracy depends on how busy the machine is, not on the language."""
+    from cs231n_lib.exercises import nb09_babysitting
+    return {grading.get_exercise(name).test_cell for name in nb09_babysitting.THRESHOLDS}
+
+
+def _verdicts(result):
+    timed = _timed_cells()
+    return [(c.grade_id, c.points, c.status) for c in result.cells if c.grade_id not in timed]
+
+
+def _failed_messages(result):
+    timed = _timed_cells()
+    return {c.grade_id: c.message for c in result.cells
+            if c.status == "failed" and c.grade_id not in timed}
