@@ -56,7 +56,7 @@ def make_tasks(found, sources, hide, limits, full=False, exercise_modules=()):
                        source=sources[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
                        full=full, notes=list(s.notes), exercise_modules=list(exercise_modules),
-                       language=s.language)
+                       language=getattr(s, "language", "en"))
             for s in found]
 
 
