@@ -39,8 +39,8 @@ from typing import Callable
 import numpy as np
 
 from cs231n_lib import boundary, values
-from cs231n_lib.i18n import set_language, tr
 from cs231n_lib.boundary import GradingAbort
+from cs231n_lib.i18n import set_language, tr
 
 __all__ = [
     "CheckFailure", "GradingAbort", "Case", "Mistake", "Exercise", "register", "get_exercise",

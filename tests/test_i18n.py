@@ -166,3 +166,10 @@ def test_language_blocks_are_per_thread():
     release.set()
     thread.join()
     assert seen == {"en": "not graded", "ko": i18n.catalogue("ko")["not graded"]}
+
+
+@pytest.mark.parametrize("name", ["en", "ko"])
+def test_returned_and_expected_values_line_up_in_every_language(name):
+    with i18n.language(name):
+        lines = grading.show_values("dx", np.zeros((2, 9)), np.ones((2, 9)), (1, 4)).splitlines()
+    assert len(lines) == 2 and lines[0].index(" = ") == lines[1].index(" = ")
