@@ -31,6 +31,16 @@ def code_templates():
     return found
 
 
+def course_notebooks():
+    """The notebooks of the course's registries (cs231n_lib/exercises/nbNN_*.py)."""
+    import importlib
+    import pkgutil
+    from cs231n_lib import exercises
+    modules = [importlib.import_module(f"cs231n_lib.exercises.{info.name}")
+               for info in pkgutil.iter_modules(exercises.__path__)]
+    return {m.NOTEBOOK for m in modules if hasattr(m, "NOTEBOOK")}
+
+
 def registry_templates():
     """Every Mistake label and explanation and every Habit hint (or its template and phrases)
     of the exercise registries, plus the known-mistake tables that custom checks use."""
@@ -38,6 +48,8 @@ def registry_templates():
     grading._load_all()
     found = {}
     for name, exercise in grading._REGISTRY.items():
+        if exercise.notebook not in course_notebooks():
+            continue   # a test's own exercises (tests/fixture_course.py)
         for mistake in exercise.mistakes:
             found.setdefault(mistake.label, f"{name}: mistake label")
             found.setdefault(mistake.explanation, f"{name}: {mistake.label}")
