@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import copy
 import inspect
+import re
 import sys
 import warnings
 
 import numpy as np
 
 from cs231n_lib import values
+from cs231n_lib.i18n import N_, tr
 
 LOCAL_HANDLES = values.HandleTable()
 
@@ -74,10 +76,21 @@ def student_error(kind, message):
     return _ERROR_CLASSES[kind](message)
 
 
+REFERENCE_USED = N_("{name} calls the course's reference implementation {module}.{name} instead "
+                    "of implementing it: this earns no points")
+_REFERENCE_USED = re.compile(r"(?P<name>\w+) calls the course's reference implementation "
+                             r"(?P<module>[\w.]+)\.(?P=name) instead of implementing it")
+
+
 def reference_used_message(module, name):
     """The trip-wire's message; course.sandbox.TRIPWIRE writes the same text into the worker."""
-    return (f"{name} calls the course's reference implementation {module}.{name} instead of "
-            "implementing it: this earns no points")
+    return tr(REFERENCE_USED, module=module, name=name)
+
+
+def translated_reference_used(message):
+    """A trip-wire message (English, as the worker writes it) in the active language."""
+    found = _REFERENCE_USED.match(message)
+    return reference_used_message(found["module"], found["name"]) if found else message
 
 
 # ----------------------------------------------------------------------------- trip-wires
@@ -88,7 +101,8 @@ _TRIPWIRE_CODES = {}
 def _tripwire_code(fn):
     """A code object that raises ReferenceUsed with fn's message, compiled once per function."""
     if fn not in _TRIPWIRE_CODES:
-        message = reference_used_message(fn.__module__, fn.__name__)
+        # English: the code is cached; LocalFunction translates the message when it trips.
+        message = REFERENCE_USED.format(module=fn.__module__, name=fn.__name__)
         source = (f"def {fn.__name__}(*args, **kwargs):\n"
                   f"    raise __import__('cs231n_lib.boundary', fromlist=['_']).ReferenceUsed("
                   f"{message!r})\n")
@@ -152,9 +166,9 @@ class LocalFunction:
             with self.tripwires:
                 result = self.fn(*args, **kwargs)
         except ReferenceUsed as exc:
-            raise DelegationDetected(str(exc)) from None
+            raise DelegationDetected(translated_reference_used(str(exc))) from None
         except SystemExit as exc:
-            raise student_error("SystemExit", f"sys.exit({exc.code!r}) called") from None
+            raise student_error("SystemExit", tr("sys.exit({code!r}) called", code=exc.code)) from None
         return values.plain(result, LOCAL_HANDLES)
 
 
@@ -255,13 +269,19 @@ class _RecordingDict(dict):
     del _mark
 
 
+_CHANGE_WORDS = (N_("its keys"), N_("its length"), N_("its value"), N_("the array"))
+
+
 def mutation_message(function, parameter, where):
     """The one text for an in-place change, in the notebook and in the feedback.
 
     where: values.first_change's path, e.g. "['W1'][0, 2]" or "(its keys)".
     """
+    for words in _CHANGE_WORDS:     # values.first_change's words, in the active language
+        where = where.replace(f"({words})", f"({tr(words)})")
     changed = (f"{parameter}: {where.strip('()')}" if where.startswith("(")
                else f"{parameter}{where}")
-    return (f"{function} changed {parameter} in place ({changed} is different after the "
-            f"call). A function that changed its input in place changes the caller's data: "
-            f"compute new arrays (a = a * s, not a *= s), or work on a copy of {parameter}.")
+    return tr("{function} changed {parameter} in place ({changed} is different after the "
+              "call). A function that changed its input in place changes the caller's data: "
+              "compute new arrays (a = a * s, not a *= s), or work on a copy of {parameter}.",
+              function=function, parameter=parameter, changed=changed)

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n_lib.i18n import tr
+
 __all__ = ["ClaimFailed", "expect", "own_or_reference", "strict_claims"]
 
 _SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -85,9 +87,10 @@ def expect(claim, condition, statement, otherwise="", **measured):
         if strict_claims():
             raise ClaimFailed(f"claim {claim} does not hold: {statement}"
                               + (f" ({numbers})" if numbers else ""))
-        print(f"     With the reference implementation: {otherwise}" if otherwise else
-              "     This run does not show it; compare with the reference implementation's "
-              "result in the solution notebook.")
+        print(tr("     With the reference implementation: {otherwise}", otherwise=otherwise)
+              if otherwise else
+              tr("     This run does not show it; compare with the reference implementation's "
+                 "result in the solution notebook."))
     return holds
 
 
@@ -109,20 +112,25 @@ def own_or_reference(name, student_fns, reference_fns):
     if len(students) != len(references):
         raise ValueError(f"own_or_reference({name!r}): {len(students)} student function(s) but "
                          f"{len(references)} reference function(s)")
-    reason = None
+    names, fallback = _names(students), _names(references)
+    reason = None   # the line saying why the reference is used
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             grading.check(name, *students)
         except NotImplementedError:
-            reason = "not implemented yet"
+            reason = tr("Using the reference {names}: yours is not implemented yet.",
+                        names=fallback)
         except grading.CheckFailure as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            reason = "fails its visible check" + (f" ({first[:160]})" if first else "")
+            reason = (tr("Using the reference {names}: yours fails its visible check ({first}).",
+                         names=fallback, first=first[:160]) if first else
+                      tr("Using the reference {names}: yours fails its visible check.",
+                         names=fallback))
         except Exception as exc:  # any error in the student's code: fall back, say which
-            reason = f"raises {type(exc).__name__} in its visible check"
+            reason = tr("Using the reference {names}: yours raises {error} in its visible check.",
+                        names=fallback, error=type(exc).__name__)
     if reason is None:
-        print(f"Using your {_names(students)} (its visible check passes).")
+        print(tr("Using your {names} (its visible check passes).", names=names))
         return students[0] if single else students
-    print(f"Using the reference {_names(references)}: yours {'is ' if reason.startswith('not') else ''}"
-          f"{reason}.")
+    print(reason)
     return references[0] if single else references

@@ -18,6 +18,10 @@ The notebook's check and the grader reach one verdict: the student's functions a
 through the same boundary (cs231n_lib.boundary: plain values, trip-wires on the reference,
 the in-place-change guard), only in-process here and in a worker in the grader. Hidden cases
 come from seeds derived from a per-course secret, so re-grading gives the same score.
+
+Messages are written in English and shown in the active language (cs231n_lib.i18n; a Korean
+notebook's set-up calls `set_language("ko")`, re-exported here); the registries' mistake
+labels, explanations and habit hints are translated when shown, so registries stay English.
 """
 from __future__ import annotations
 
@@ -38,13 +42,14 @@ import numpy as np
 
 from cs231n_lib import boundary, values
 from cs231n_lib.boundary import GradingAbort
+from cs231n_lib.i18n import set_language, tr
 
 __all__ = [
     "CheckFailure", "GradingAbort", "Case", "Mistake", "Exercise", "register", "get_exercise",
     "exercise_names",
     "check", "compare_outputs", "describe_inputs", "max_relative_error", "fail", "run_student",
     "exception_name", "Habit", "NotImplementedYet", "hidden_seeds", "course_secret",
-    "reference_functions",
+    "reference_functions", "known_mistake", "set_language",
 ]
 
 DEFAULT_RTOL = 1e-6
@@ -106,10 +111,21 @@ class Habit:
     error: str
     pattern: str
     hint: str
+    # A hint built from parts (e.g. a signature) keeps its template, the catalogue's key:
+    # `values` are shown as they are, `phrases` are English words translated on their own.
+    template: str = ""
+    values: dict = field(default_factory=dict)
+    phrases: dict = field(default_factory=dict)
 
     def matches(self, exc):
         import re
         return exception_name(exc) == self.error and re.search(self.pattern, str(exc)) is not None
+
+    def text(self):
+        """The hint in the active language."""
+        if not self.template:
+            return tr(self.hint)
+        return tr(self.template, **self.values, **{k: tr(v) for k, v in self.phrases.items()})
 
 
 @dataclass
@@ -245,9 +261,11 @@ def _structure_problem(actual, expected):
     """Why `actual` cannot be compared with `expected` at all, or None."""
     if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)):
-            return f"expected a tuple of {len(expected)} values, got {type(actual).__name__}"
+            return tr("expected a tuple of {count} values, got {type}",
+                      count=len(expected), type=type(actual).__name__)
         if len(actual) != len(expected):
-            return f"expected a tuple of {len(expected)} values, got {len(actual)}"
+            return tr("expected a tuple of {count} values, got {length}",
+                      count=len(expected), length=len(actual))
     return None
 
 
@@ -283,9 +301,10 @@ def _missing(name, path, act_leaves):
         found = act_leaves[prefix]
         if isinstance(found, values.Opaque):
             return f"{name}{prefix} {values.cannot_compare(found)}"
-        return (f"{name}{path} is missing: {name}{prefix} is a {type(found).__name__}, "
-                "where a tuple, list or dict was expected")
-    return f"{name}{path} is missing"
+        return tr("{output} is missing: {found} is a {type}, where a tuple, list or dict was "
+                  "expected", output=f"{name}{path}", found=f"{name}{prefix}",
+                  type=type(found).__name__)
+    return tr("{output} is missing", output=f"{name}{path}")
 
 
 def _compare_leaf(label, actual, expected, rtol, atol, nan_agrees=True):
@@ -295,23 +314,28 @@ def _compare_leaf(label, actual, expected, rtol, atol, nan_agrees=True):
         # Exact type first: an object with a lying __eq__ must not pass.
         if type(actual) is type(expected) and actual == expected:
             return None
-        return f"{label} should be {expected!r}, got {actual!r}"
+        return tr("{label} should be {expected!r}, got {actual!r}", label=label,
+                  expected=expected, actual=actual)
     if not (_is_number(actual) or isinstance(actual, np.ndarray)):
         # Accept plain lists of numbers, but never objects that merely claim to be equal.
         try:
             actual = np.asarray(actual, dtype=np.float64)
         except (TypeError, ValueError):
-            return f"{label} should be a number or an array, got {type(actual).__name__}"
+            return tr("{label} should be a number or an array, got {type}", label=label,
+                      type=type(actual).__name__)
     if np.shape(actual) != np.shape(expected):
-        return f"{label} has shape {np.shape(actual)}, expected {np.shape(expected)}"
+        return tr("{label} has shape {shape}, expected {expected}", label=label,
+                  shape=np.shape(actual), expected=np.shape(expected))
     try:
         err, index = max_relative_error(actual, expected, atol, nan_agrees)
     except (TypeError, ValueError):
-        return f"{label} holds values that are not numbers (dtype {np.asarray(actual).dtype})"
+        return tr("{label} holds values that are not numbers (dtype {dtype})", label=label,
+                  dtype=np.asarray(actual).dtype)
     if err > rtol:
-        where = f" at index {index}" if index else ""
-        return (f"{label} differs from the reference: max relative error {err:.2e}{where} "
-                f"(tolerance {rtol:.0e})\n" + show_values(label, actual, expected, index))
+        where = tr(" at index {index}", index=index) if index else ""
+        return (tr("{label} differs from the reference: max relative error {err:.2e}{where} "
+                   "(tolerance {rtol:.0e})", label=label, err=err, where=where, rtol=rtol)
+                + "\n" + show_values(label, actual, expected, index))
     return None
 
 
@@ -325,14 +349,17 @@ def show_values(label, actual, expected, index):
     along the last axis (e.g. "dx[1, 3:8]")."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.ndim == 0:
-        return f"  returned {label} = {_format(actual)}, expected {_format(expected)}"
+        return tr("  returned {label} = {actual}, expected {expected}", label=label,
+                  actual=_format(actual), expected=_format(expected))
     start = max(0, index[-1] - 2)
     stop = min(actual.shape[-1], start + 5)
     where = tuple(index[:-1]) + (slice(start, stop),)
     text = ", ".join([str(i) for i in index[:-1]] + [f"{start}:{stop}"])
-    width = len(label) + len(text) + 2
-    return (f"  returned {label}[{text}] = {_format(actual[where])}\n"
-            f"  expected {'':{width}} = {_format(expected[where])}")
+    # The two lines' words have the same length in every language, so the "=" align.
+    return (tr("  returned {label}[{text}] = {values}", label=label, text=text,
+               values=_format(actual[where])) + "\n"
+            + tr("  expected {pad} = {values}", pad=" " * (len(label) + len(text) + 2),
+                 values=_format(expected[where])))
 
 
 def describe_inputs(case, names=()):
@@ -440,8 +467,15 @@ def _student_output(student_fn, case):
 def fail(message, mistake=None):
     """Raise CheckFailure(message), naming a known mistake (label and lesson) when given."""
     if mistake is not None:
-        message += f"\nKnown mistake: {mistake.label}. {mistake.explanation}"
+        message += "\n" + known_mistake(mistake.label, mistake.explanation)
     raise CheckFailure(message)
+
+
+def known_mistake(label, explanation):
+    """The line naming a known mistake, in the active language. Registries keep writing
+    labels and explanations in English; the catalogue translates them here, when shown."""
+    return tr("Known mistake: {label}. {explanation}", label=tr(label),
+              explanation=tr(explanation))
 
 
 def exception_name(exc):
@@ -451,7 +485,7 @@ def exception_name(exc):
 
 def habit_hint(exercise, exc):
     """The hints of `exercise`'s habits that explain `exc` (each on its own line), or ""."""
-    return "".join(f"\n{habit.hint}" for habit in exercise.habits if habit.matches(exc))
+    return "".join(f"\n{habit.text()}" for habit in exercise.habits if habit.matches(exc))
 
 
 def run_student(call, fn, *args, **kwargs):
@@ -462,7 +496,13 @@ def run_student(call, fn, *args, **kwargs):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc}") from exc
+        raise CheckFailure(raised_message(call, exc)) from exc
+
+
+def raised_message(call, exc):
+    """"<call> raised <error>: <message>" in the active language."""
+    return tr("{call} raised {error}: {message}", call=call, error=exception_name(exc),
+              message=exc)
 
 
 def check_case(exercise, student_fn, case, seed, other_cases=()):
@@ -473,7 +513,8 @@ def check_case(exercise, student_fn, case, seed, other_cases=()):
     other_cases: the check's other cases, evidence for naming a mistake (see _matching_mistake).
     """
     names = parameter_names(exercise.reference)
-    header = f"{exercise.function_names[0]}{describe_inputs(case, names)} [case seed {seed}]"
+    header = tr("{call} [case seed {seed}]",
+                call=f"{exercise.function_names[0]}{describe_inputs(case, names)}", seed=seed)
     try:
         actual, _ = _call(student_fn, case)
     except boundary.MutationRefused as exc:
@@ -482,8 +523,7 @@ def check_case(exercise, student_fn, case, seed, other_cases=()):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{header} raised {exception_name(exc)}: {exc}"
-                           + habit_hint(exercise, exc)) from exc
+        raise CheckFailure(raised_message(header, exc) + habit_hint(exercise, exc)) from exc
     expected, _ = _call_quietly(exercise.reference, case)
     problem = compare_outputs(actual, expected, exercise.rtol, exercise.atol, exercise.output_names)
     if problem is None:
@@ -593,9 +633,10 @@ def check(name, *student_fns, hidden=False, seeds=None):
     """
     exercise = get_exercise(name)
     if not student_fns or not all(callable(fn) for fn in student_fns):
-        raise CheckFailure(f"check({name!r}, ...) needs your function(s) as argument(s)")
+        raise CheckFailure(tr("check({name!r}, ...) needs your function(s) as argument(s)",
+                              name=name))
     if exercise.custom_check is None and len(student_fns) != 1:
-        raise CheckFailure(f"check({name!r}, ...) takes exactly one function")
+        raise CheckFailure(tr("check({name!r}, ...) takes exactly one function", name=name))
     if seeds is None:
         seeds = hidden_seeds(name) if hidden else exercise.visible_seeds
     functions = _student_boundary(exercise, student_fns)
@@ -610,11 +651,13 @@ def check(name, *student_fns, hidden=False, seeds=None):
     except NotImplementedYet:
         raise
     except NotImplementedError:
-        names = ", ".join(getattr(fn, "__name__", "your function") for fn in student_fns)
-        raise NotImplementedYet(f"{names} is not implemented yet") from None
+        names = ", ".join(getattr(fn, "__name__", tr("your function")) for fn in student_fns)
+        raise NotImplementedYet(tr("{names} is not implemented yet", names=names)) from None
     except GradingAbort as exc:
         raise CheckFailure(str(exc)) from None
     if _called_from_notebook():
-        kind = "hidden" if hidden else "visible"
-        later = "" if hidden else "; hidden cases are graded later"
-        print(f"{name}: {len(list(seeds))} {kind} case(s) passed{later}.")
+        if hidden:
+            print(tr("{name}: {count} hidden case(s) passed.", name=name, count=len(list(seeds))))
+        else:
+            print(tr("{name}: {count} visible case(s) passed; hidden cases are graded later.",
+                     name=name, count=len(list(seeds))))

@@ -22,6 +22,8 @@ import types
 
 import numpy as np
 
+from cs231n_lib.i18n import tr
+
 MAX_DEPTH = 8
 TABLE_SIZE = 512   # caches kept per process; a numerical gradient check makes hundreds
 
@@ -89,8 +91,8 @@ class HandleTable:
     def get(self, handle):
         """A copy of the object (as a deep-copied cache would be), or LookupError if forgotten."""
         if handle not in self.objects:
-            raise LookupError(f"a value your function returned earlier (handle {handle}) is no "
-                              "longer kept; pass the cache of a recent call")
+            raise LookupError(tr("a value your function returned earlier (handle {handle}) is "
+                                 "no longer kept; pass the cache of a recent call", handle=handle))
         obj = self.objects[handle]
         try:
             return copy.deepcopy(obj)
@@ -186,8 +188,8 @@ def resolve(value, table, depth=0):
 
 def cannot_compare(value):
     """Why a returned value cannot be compared with numbers, and what to return instead."""
-    return (f"is a {value.type_name} object the grader cannot read; return numbers, arrays, or a "
-            "tuple, list, dict, namedtuple or dataclass of them instead")
+    return tr("is a {type} object the grader cannot read; return numbers, arrays, or a "
+              "tuple, list, dict, namedtuple or dataclass of them instead", type=value.type_name)
 
 
 # ----------------------------------------------------------------------------- changes

@@ -25,6 +25,7 @@ def wheel(tmp_path_factory):
 def test_wheel_contains_every_package_and_the_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "cs231n_lib/_data/mnist_5k.npz" in names
+    assert "cs231n_lib/locale/ko.json" in names   # the Korean message catalogue
     packages = {str(p.parent.relative_to(ROOT)) for p in (ROOT / "cs231n_lib").rglob("__init__.py")}
     for package in packages:   # a new subpackage must be listed in pyproject.toml
         assert f"{package}/__init__.py" in names, f"{package} missing from the wheel"

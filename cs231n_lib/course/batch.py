@@ -6,7 +6,7 @@ process; only the caller writes the gradebook, so parallel grading cannot corrup
 import atexit
 from dataclasses import asdict, dataclass, field
 
-from cs231n_lib import grading
+from cs231n_lib import grading, i18n
 
 from . import grader, sandbox
 
@@ -30,6 +30,7 @@ class Task:
     notes: list = field(default_factory=list)
     exercise_modules: list = field(default_factory=list)  # extra registries to import first
     secret: str = ""      # the course's grading secret: hidden seeds, the same on every re-grade
+    language: str = "en"    # the submission's edition: the checks speak it
 
 
 def tripwires_for(assignment):
@@ -81,7 +82,7 @@ def grade_task(task):
         importlib.import_module(module)
     limits = sandbox.Limits(**task.limits)
     try:
-        with sandbox.cancellable(_dask_cancel_check()):
+        with sandbox.cancellable(_dask_cancel_check()), i18n.language(task.language):
             result = grader.grade_notebook(
                 task.source, task.text, student=task.student, assignment=task.assignment,
                 notebook=task.notebook, library=_library(task.tripwires),
@@ -91,6 +92,7 @@ def grade_task(task):
                                        graded=False, error=f"internal grading error: {exc!r}")
         grader._score_ungraded(result, task.source, result.error)
     result.problems = list(task.notes) + result.problems
+    result.language = task.language
     if limits.isolation == "none":
         result.problems.append(NO_ISOLATION_NOTE)
     return result

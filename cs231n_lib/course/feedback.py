@@ -14,11 +14,19 @@ import json
 import re
 from pathlib import Path
 
+from cs231n_lib.i18n import N_, language, tr
+
 from .gradebook import graded_notebook
 from .variants import source_text
 
-STATUS_WORDS = {"passed": "passed", "failed": "failed", "not implemented": "not implemented yet",
-                "manual": "graded by your instructor"}
+# English templates; tr() shows them in the submission's language.
+STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"),
+                "not implemented": N_("not implemented yet"),
+                "manual": N_("graded by your instructor")}
+
+
+def _status(status):
+    return tr(STATUS_WORDS.get(status, status))
 
 
 def _md_escape(text):
@@ -29,41 +37,50 @@ def _cell_note(cell_result, grade):
     """The markdown note placed under a graded cell."""
     if grade is not None and grade.written:
         if grade.manual_score is None:
-            text = f"**{grade.grade_id}: not graded yet** (max {grade.max_score:g} points)"
+            text = tr("**{grade_id}: not graded yet** (max {max_score:g} points)",
+                      grade_id=grade.grade_id, max_score=grade.max_score)
         else:
-            text = f"**{grade.grade_id}: {grade.score:g} / {grade.max_score:g} points**"
+            text = tr("**{grade_id}: {score:g} / {max_score:g} points**", grade_id=grade.grade_id,
+                      score=grade.score, max_score=grade.max_score)
     else:
         score = grade.score if grade is not None else cell_result.points
         max_score = grade.max_score if grade is not None else cell_result.max_points
-        status = STATUS_WORDS.get(cell_result.status, cell_result.status) if cell_result else "not graded"
-        text = f"**{(grade or cell_result).grade_id}: {score:g} / {max_score:g} points** — {status}"
+        status = _status(cell_result.status) if cell_result else tr("not graded")
+        text = tr("**{grade_id}: {score:g} / {max_score:g} points** — {status}",
+                  grade_id=(grade or cell_result).grade_id, score=score, max_score=max_score,
+                  status=status)
         if cell_result and cell_result.message:
-            text += "; the grader's message is the cell's output above"
+            text += tr("; the grader's message is the cell's output above")
     if grade is not None and grade.comment:
-        text += f"\n\n> Comment from your instructor: {grade.comment}"
+        text += "\n\n" + tr("> Comment from your instructor: {comment}", comment=grade.comment)
     return {"cell_type": "markdown", "metadata": {"course": {"role": "feedback"}}, "source": text}
 
 
 def _summary(result, grades):
-    lines = [f"# Feedback: {result.assignment} / {result.notebook}", "",
-             f"Student: **{result.student}**", ""]
+    lines = [tr("# Feedback: {assignment} / {notebook}", assignment=result.assignment,
+                notebook=result.notebook), "",
+             tr("Student: **{student}**", student=result.student), ""]
     if grades is not None:
-        lines += [f"Automatic points **{grades.automatic:g}**, written answers **{grades.manual:g}**"
-                  f", total **{grades.total:g} / {sum(c.max_score for c in grades.cells.values()):g}**.", ""]
+        lines += [tr("Automatic points **{automatic:g}**, written answers **{manual:g}**, total "
+                     "**{total:g} / {max_score:g}**.", automatic=grades.automatic,
+                     manual=grades.manual, total=grades.total,
+                     max_score=sum(c.max_score for c in grades.cells.values())), ""]
         if grades.ungraded_written:
-            lines += [f"Written answers not graded yet: {', '.join(grades.ungraded_written)}.", ""]
+            lines += [tr("Written answers not graded yet: {cells}.",
+                         cells=", ".join(grades.ungraded_written)), ""]
     if not result.graded:
-        lines += [f"**This notebook could not be graded:** {_md_escape(result.error)}", ""]
-    lines += ["| graded cell | points | result | comment |", "|---|---|---|---|"]
+        lines += [tr("**This notebook could not be graded:** {error}",
+                     error=_md_escape(result.error)), ""]
+    lines += [tr("| graded cell | points | result | comment |"), "|---|---|---|---|"]
     for c in result.cells:
         g = grades.cells.get(c.grade_id) if grades else None
         score, max_score = (g.score, g.max_score) if g else (c.points, c.max_points)
-        status = ("not graded yet" if g.manual_score is None else "graded by your instructor") \
-            if g is not None and g.written else STATUS_WORDS.get(c.status, c.status)
+        status = (tr("not graded yet") if g.manual_score is None else _status("manual")) \
+            if g is not None and g.written else _status(c.status)
         lines.append(f"| {c.grade_id} | {score:g} / {max_score:g} | {status} | "
                      f"{_md_escape(g.comment) if g else ''} |")
     if result.problems:
-        lines += ["", "Notes:", ""] + [f"- {_md_escape(p)}" for p in result.problems]
+        lines += ["", tr("Notes:"), ""] + [f"- {_md_escape(p)}" for p in result.problems]
     return {"cell_type": "markdown", "metadata": {"course": {"role": "feedback"}}, "source": "\n".join(lines)}
 
 
@@ -89,7 +106,13 @@ def math_to_mathml(markdown):
 
 
 def feedback_notebook(source, result, submission_text, grades=None):
-    """The notebook a feedback page renders (a dict; hidden tests removed)."""
+    """The notebook a feedback page renders (a dict; hidden tests removed), its fixed texts in
+    the submission's language."""
+    with language(getattr(result, "language", "en")):
+        return _feedback_notebook(source, result, submission_text, grades)
+
+
+def _feedback_notebook(source, result, submission_text, grades):
     import nbformat
     from nbgrader.preprocessors import ClearHiddenTests
     nb = graded_notebook(source, result, submission_text)
@@ -127,17 +150,18 @@ def _plain_code(source, language=None, metadata=None):
     return f'<div class="highlight hl-ipython3"><pre>{html.escape(source)}</pre></div>'
 
 
-@functools.lru_cache(maxsize=1)
-def _exporter():
-    """One HTML exporter for all pages (loading its templates costs more than rendering one)."""
+@functools.lru_cache(maxsize=None)
+def _exporter(language="en"):
+    """One HTML exporter per page language (loading its templates costs more than rendering
+    one); `language` becomes the page's <html lang>."""
     from nbconvert import HTMLExporter
-    return HTMLExporter(template_name="lab",
+    return HTMLExporter(template_name="lab", language_code=language,
                         filters={"clean_html": _clean_html, "highlight_code": _plain_code})
 
 
 def render_feedback(source, result, submission_text, grades=None):
     """The HTML page for one graded notebook (nbconvert's HTML exporter, `lab` template)."""
-    body, _ = _exporter().from_notebook_node(
+    body, _ = _exporter(getattr(result, "language", "en")).from_notebook_node(
         feedback_notebook(source, result, submission_text, grades),
         resources={"metadata": {"name": f"{result.student} — {result.assignment}/{result.notebook}"}})
     return body

@@ -18,6 +18,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cs231n_lib.i18n import tr
+
 from .variants import cell_role, grade_id
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
@@ -205,7 +207,8 @@ def graded_notebook(source, result, submission_text):
     cells = [cell for _, cell in placed]
     if submission is None or not result.graded:
         cells.insert(0, {"cell_type": "markdown", "metadata": {}, "id": "course-not-graded",
-                         "source": f"**This submission could not be graded:** {result.error or reason}"})
+                         "source": tr("**This submission could not be graded:** {reason}",
+                                      reason=result.error or reason)})
     nb = copy.deepcopy(submission) if submission else {"metadata": source.get("metadata", {})}
     nb.update(cells=cells, nbformat=4, nbformat_minor=max(5, nb.get("nbformat_minor", 5)))
     nb.setdefault("metadata", {})
@@ -221,7 +224,8 @@ def _graded_cell(source_cell, student_cell, result):
         cell = copy.deepcopy(source_cell)
         graded = next((c for c in result.cells if c.grade_id == meta.get("grade_id")), None)
         cell["outputs"] = [_message_output(graded.status, graded.message or
-                                           f"{graded.points:g} / {graded.max_points:g} points")] \
+                                           tr("{points:g} / {max_points:g} points",
+                                              points=graded.points, max_points=graded.max_points))] \
             if graded else []
         cell["execution_count"] = None
         return cell

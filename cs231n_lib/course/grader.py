@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cs231n_lib import boundary, grading, values
+from cs231n_lib.i18n import tr
 
 from . import bridge, sandbox
 from .variants import cell_role, grade_id, source_text
@@ -55,6 +56,7 @@ class NotebookResult:
     cell_outputs: dict = field(default_factory=dict)
     written: dict = field(default_factory=dict)     # grade_id -> the student's markdown
     seconds: float = 0.0
+    language: str = "en"    # the submission's edition: its messages and feedback page use it
 
     @property
     def score(self):
@@ -68,14 +70,15 @@ class NotebookResult:
     def from_dict(cls, data):
         result = cls(data["student"], data["assignment"], data["notebook"],
                      cells=[CellResult(**c) for c in data["cells"]], problems=data["problems"],
-                     graded=data["graded"], error=data["error"], seconds=data.get("seconds", 0.0))
+                     graded=data["graded"], error=data["error"], seconds=data.get("seconds", 0.0),
+                     language=data.get("language", "en"))
         return result
 
     def to_dict(self):
         return {"student": self.student, "assignment": self.assignment, "notebook": self.notebook,
                 "graded": self.graded, "error": self.error, "score": self.score,
                 "max_score": self.max_score, "problems": self.problems,
-                "seconds": round(self.seconds, 2),
+                "seconds": round(self.seconds, 2), "language": self.language,
                 "cells": [vars(c) for c in self.cells]}
 
 
@@ -88,16 +91,18 @@ class UngradableSubmission(ValueError):
 def parse_submission(text):
     """The submission as a notebook dict, or UngradableSubmission saying what is wrong."""
     if not text.strip():
-        raise UngradableSubmission("the file is empty")
+        raise UngradableSubmission(tr("the file is empty"))
     try:
         nb = json.loads(text)
     except ValueError as exc:
-        raise UngradableSubmission(f"the file is not valid notebook JSON ({exc})") from exc
+        raise UngradableSubmission(tr("the file is not valid notebook JSON ({error})",
+                                      error=exc)) from exc
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise UngradableSubmission("the file is JSON but not a Jupyter notebook (no 'cells' list)")
+        raise UngradableSubmission(tr("the file is JSON but not a Jupyter notebook "
+                                      "(no 'cells' list)"))
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or "cell_type" not in cell:
-            raise UngradableSubmission("the notebook has a malformed cell")
+            raise UngradableSubmission(tr("the notebook has a malformed cell"))
     return nb
 
 
@@ -141,7 +146,8 @@ def build_program(source, submission, full=False):
     index, duplicates = _submission_index(submission)
     source_keys = {grade_id(c) or c.get("id") for c in source["cells"]}
     for key in sorted(set(duplicates) & source_keys):
-        problems.append(f"cell {key!r} appears more than once in the submission; the first was used")
+        problems.append(tr("cell {key!r} appears more than once in the submission; the first "
+                           "was used", key=key))
     # Code cells the student added stay after the source cell they followed.
     extras, last = {None: []}, None
     for cell in submission["cells"]:
@@ -163,12 +169,12 @@ def build_program(source, submission, full=False):
 
 def _answer_step(key, student_cell, problems):
     if student_cell is None:
-        problems.append(f"answer cell {key!r} is missing from the submission (deleted or its "
-                        "metadata changed): graded as not answered")
+        problems.append(tr("answer cell {key!r} is missing from the submission (deleted or its "
+                           "metadata changed): graded as not answered", key=key))
         return []
     if student_cell.get("cell_type") != "code":
-        problems.append(f"answer cell {key!r} was changed to {student_cell.get('cell_type')}: "
-                        "graded as not answered")
+        problems.append(tr("answer cell {key!r} was changed to {type}: graded as not answered",
+                           key=key, type=student_cell.get("cell_type")))
         return []
     return [Step(key, "answer", source_text(student_cell))]
 
@@ -190,16 +196,16 @@ class Session:
     def run(self, step):
         """Run one step; returns (ok, text for the student)."""
         if self.broken:
-            return False, "not run: the notebook's process could not be restarted"
+            return False, tr("not run: the notebook's process could not be restarted")
         try:
             reply = self.worker.exec(step.code)
         except sandbox.WorkerTimeout:
             self.restart()
-            return False, (f"this cell did not finish within {self.worker.limits.timeout:.0f} s "
-                           "and was stopped (an infinite loop?)")
+            return False, tr("this cell did not finish within {seconds:.0f} s and was stopped "
+                             "(an infinite loop?)", seconds=self.worker.limits.timeout)
         except sandbox.WorkerDied as exc:
             self.restart()
-            return False, f"this cell ended the Python process ({exc})"
+            return False, tr("this cell ended the Python process ({reason})", reason=exc)
         output = reply.get("output", "")
         if reply.get("ok"):
             self.done.append(step)
@@ -222,16 +228,17 @@ class Session:
 
     def call(self, fn_name, args, kwargs):
         if self.broken:
-            raise StudentCrashed("the notebook's process could not be restarted")
+            raise StudentCrashed(tr("the notebook's process could not be restarted"))
         try:
             return self.worker.call(fn_name, args, kwargs)
         except sandbox.WorkerTimeout:
             self.restart()
-            raise StudentCrashed(f"{fn_name} did not return within "
-                                 f"{self.worker.limits.timeout:.0f} s and was stopped")
+            raise StudentCrashed(tr("{name} did not return within {seconds:.0f} s and was "
+                                    "stopped", name=fn_name, seconds=self.worker.limits.timeout))
         except sandbox.WorkerDied as exc:
             self.restart()
-            raise StudentCrashed(f"calling {fn_name} ended the Python process ({exc})")
+            raise StudentCrashed(tr("calling {name} ended the Python process ({reason})",
+                                    name=fn_name, reason=exc))
 
     def close(self):
         self.worker.close()
@@ -263,7 +270,7 @@ class StudentFunction:
             if error == "NotImplementedError":
                 raise NotImplementedError(message)
             if error == "ReferenceUsed":
-                raise DelegationDetected(message)
+                raise DelegationDetected(boundary.translated_reference_used(message))
             raise boundary.student_error(error, message)
         value = bridge.decode(reply["value"])
         _copy_back(list(args), bridge.decode(reply["args_after"]))
@@ -323,7 +330,7 @@ def _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret=None):
     """
     calls = check_calls(source_text(cell))
     if not calls:
-        return "failed", "this test cell has no check(...) call the grader can run"
+        return "failed", tr("this test cell has no check(...) call the grader can run")
     messages, notes = [], []
     for name, fn_names in calls:
         exercise = grading.get_exercise(name)
@@ -336,12 +343,12 @@ def _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret=None):
             grading.check(name, *functions, seeds=seeds)
         except NotImplementedError as exc:
             if cell_error and not _defined(session, fn_names):
-                messages.append(f"{name}: your answer cell did not run: {cell_error}")
+                messages.append(_did_not_run(name, cell_error))
                 continue
             return "not implemented", str(exc)
         except grading.CheckFailure as exc:
             if cell_error and not _defined(session, fn_names):
-                messages.append(f"{name}: your answer cell did not run: {cell_error}")
+                messages.append(_did_not_run(name, cell_error))
             else:
                 messages.append(str(exc) + (f"\n{_cell_note(cell_error)}" if cell_error else ""))
             continue
@@ -352,9 +359,14 @@ def _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret=None):
     return "passed", "\n".join(dict.fromkeys(notes))
 
 
+def _did_not_run(name, error):
+    return tr("{name}: your answer cell did not run: {error}", name=name, error=error)
+
+
 def _cell_note(error):
-    return (f"Note: your answer cell stopped with an error after defining its functions "
-            f"({error}); they were graded as defined. Remove what raised before you submit.")
+    return tr("Note: your answer cell stopped with an error after defining its functions "
+              "({error}); they were graded as defined. Remove what raised before you submit.",
+              error=error)
 
 
 def _defined(session, fn_names):
@@ -410,7 +422,8 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
     finally:
         session.close()
     if session.restarts:
-        result.problems.append(f"the student's process was restarted {session.restarts} time(s)")
+        result.problems.append(tr("the student's process was restarted {count} time(s)",
+                                  count=session.restarts))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -457,8 +470,9 @@ def copied_from_reference(steps, assignment):
                 continue
             ratio = difflib.SequenceMatcher(None, student, reference).ratio()
             if ratio >= COPY_SIMILARITY:
-                notes.append(f"{fn_name} is {ratio:.0%} identical to the reference implementation "
-                             f"{fn.__module__}.{fn.__name__}: review it for copying")
+                notes.append(tr("{name} is {ratio:.0%} identical to the reference implementation "
+                                "{reference}: review it for copying", name=fn_name, ratio=ratio,
+                                reference=f"{fn.__module__}.{fn.__name__}"))
     return notes
 
 
@@ -472,11 +486,14 @@ def _grade_cells(result, source, submission, session, failed_answers, hidden_see
         if cell_role(cell) == "written" or meta.get("solution"):
             student_cell = index.get(gid)
             result.written[gid] = source_text(student_cell) if student_cell else ""
-            result.cells.append(CellResult(gid, 0.0, points, "manual", "graded by the instructor"))
+            result.cells.append(CellResult(gid, 0.0, points, "manual",
+                                           tr("graded by the instructor")))
             continue
         status, message = _grade_test_cell(cell, session, failed_answers, hidden_seeds, secret)
+        # Every language's trip-wire message keeps the English term "reference implementation".
         if "reference implementation" in message:
-            result.problems.append(f"{gid}: uses the course's reference implementation")
+            result.problems.append(tr("{grade_id}: uses the course's reference implementation",
+                                      grade_id=gid))
         if status == "passed" and message:
             result.problems.append(f"{gid}: {message}")
         result.cells.append(CellResult(gid, points if status == "passed" else 0.0, points,
@@ -488,4 +505,4 @@ def _score_ungraded(result, source, reason):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade"):
             result.cells.append(CellResult(meta["grade_id"], 0.0, float(meta.get("points", 0)),
-                                           "failed", f"not graded: {reason}"))
+                                           "failed", tr("not graded: {reason}", reason=reason)))

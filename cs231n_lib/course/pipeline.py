@@ -58,7 +58,7 @@ def make_tasks(found, sources, hide, limits, full=False, exercise_modules=(), se
                        source=sources[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
                        full=full, notes=list(s.notes), exercise_modules=list(exercise_modules),
-                       secret=secret)
+                       secret=secret, language=getattr(s, "language", "en"))
             for s in found]
 
 

@@ -9,8 +9,9 @@ code through `run_with_habits`, so their failures carry the same hints as compar
 import inspect
 
 from cs231n_lib.grading import (
-    CheckFailure, GradingAbort, Habit, _REGISTRY, exception_name, habit_hint,
+    CheckFailure, GradingAbort, Habit, _REGISTRY, habit_hint, raised_message,
 )
+from cs231n_lib.i18n import N_
 
 # The words Python uses when a call does not fit the function's parameters.
 SIGNATURE_ERROR = (r"positional argument|keyword argument|takes \d+ |takes from \d+|"
@@ -37,8 +38,9 @@ def signature_habit(exercise):
     """A Habit that names the expected signature(s) on any TypeError about arguments."""
     shown = " and ".join(signature_of(fn, name) for fn, name in
                          zip(exercise.reference_fns, exercise.function_names))
-    return Habit("TypeError", SIGNATURE_ERROR,
-                 f"This notebook calls {shown}: give your function exactly these parameters.")
+    template = "This notebook calls {shown}: give your function exactly these parameters."
+    return Habit("TypeError", SIGNATURE_ERROR, template.format(shown=shown),
+                 template=template, values={"shown": shown})
 
 
 def add_signature_habits(notebook):
@@ -54,15 +56,19 @@ def add_signature_habits(notebook):
 def key_habit(container, keys, advice=""):
     """A Habit for a KeyError on one of `keys` of a dict argument (e.g. config)."""
     pattern = "^'(" + "|".join(keys) + ")'$"
-    return Habit("KeyError", pattern,
-                 f"{container} may hold the keys {', '.join(repr(k) for k in keys)}; "
-                 f"{advice or 'read the optional ones with .get(key, default) or setdefault'}.")
+    template = "{container} may hold the keys {keys}; {advice}."
+    values = {"container": container, "keys": ", ".join(repr(k) for k in keys)}
+    phrases = {"advice": advice or N_("read the optional ones with .get(key, default) or setdefault")}
+    return Habit("KeyError", pattern, template.format(**values, **phrases),
+                 template=template, values=values, phrases=phrases)
 
 
 def unpack_habit(what, layout):
     """A Habit for a cache (or another tuple) that cannot be unpacked the way the code tries."""
+    template = "{what} is {layout}."
+    phrases = {"what": what, "layout": layout}
     return Habit("ValueError", r"values to unpack|not enough values|too many values",
-                 f"{what} is {layout}.")
+                 template.format(**phrases), template=template, phrases=phrases)
 
 
 def habits_of(name):
@@ -83,4 +89,4 @@ def run_with_habits(name, call, fn, *args, **kwargs):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc}" + hints(name, exc)) from exc
+        raise CheckFailure(raised_message(call, exc) + hints(name, exc)) from exc

@@ -7,7 +7,7 @@ import numpy as np
 from cs231n_lib import monitor
 from cs231n_lib.exercises._habits import add_signature_habits, hints
 from cs231n_lib.grading import (
-    Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, register,
+    Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, known_mistake, register,
 )
 
 NOTEBOOK = "03_monitoring"
@@ -175,7 +175,7 @@ def check_diagnose_loss_curve(rng, diagnose):
                f"synthetic curves of each kind correctly (monitor.synthetic_loss_curve, "
                f"{CURVE_POINTS[0]}-{CURVE_POINTS[1]} points); it got:\n" + "\n".join(failures))
     for label in _recognized_mistakes(answers, curves):
-        message += f"\nKnown mistake: {label}. {_DIAGNOSIS_MISTAKES[label]}"
+        message += "\n" + known_mistake(label, _DIAGNOSIS_MISTAKES[label])
     raise CheckFailure(message)
 
 
@@ -354,7 +354,7 @@ def check_should_abort(rng, should_abort):
         if bool(answer) != expected:
             message = f"{call} returned {bool(answer)}, expected {expected}: {what}."
             if label is not None:
-                message += f"\nKnown mistake: {label}. {ABORT_MISTAKES[label]}"
+                message += "\n" + known_mistake(label, ABORT_MISTAKES[label])
             raise CheckFailure(message)
 
 

@@ -22,7 +22,9 @@ from cs231n_lib import babysit, boundary, recipes, schedules
 from cs231n_lib.data import Standardizer
 from cs231n_lib.exercises._habits import add_signature_habits
 from cs231n_lib.grading import (
-    Case, CheckFailure, Exercise, GradingAbort, Habit, Mistake, exception_name, register)
+    Case, CheckFailure, Exercise, GradingAbort, Habit, Mistake, exception_name, known_mistake,
+    register,
+)
 from cs231n_lib.models import FullyConnectedNet
 from cs231n_lib.recipes import model_spec
 from cs231n_lib.solver import Solver
@@ -391,12 +393,12 @@ def _check_recipe(exercise_name):
                    f"{result['val']:.3f}; the course's recipe reaches {REFERENCE_ACCURACY} "
                    f"in {TIME_BUDGET_S:g} s).")
         if accuracy < CHANCE_LEVEL and result["val_fitted"] < CHANCE_LEVEL:
-            message += f"\nKnown mistake: {UNTRAINED_NETWORK.label}. {UNTRAINED_NETWORK.explanation}"
+            message += "\n" + known_mistake(UNTRAINED_NETWORK.label, UNTRAINED_NETWORK.explanation)
         elif result["val_fitted"] - result["val"] > PREPROCESSING_GAP:
             message += (f"\nWith mean and std fitted on data['X_train'] the same network gets "
                         f"{result['val_fitted']:.3f} on the validation digits."
-                        f"\nKnown mistake: {PREPROCESSING_NOT_RETURNED.label}. "
-                        f"{PREPROCESSING_NOT_RETURNED.explanation}")
+                        "\n" + known_mistake(PREPROCESSING_NOT_RETURNED.label,
+                                              PREPROCESSING_NOT_RETURNED.explanation))
         raise CheckFailure(message)
     return check_train_best_model
 
