@@ -16,7 +16,7 @@ import numpy as np
 from cs231n_lib import data, search
 from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
 from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
-from cs231n_lib.i18n import tr
+from cs231n_lib.i18n import N_, tr
 
 NOTEBOOK = "08_hyperparameter_search"
 
@@ -46,7 +46,7 @@ def _float_array(call, name, value):
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(call, tr("{name} should be an array of numbers, got {type}", name=name,
+        _fail(call, tr("{name} should be an array of numbers, got {type}", name=tr(name),
                        type=type(value).__name__))
     return array
 
@@ -316,7 +316,7 @@ def _log_uniform_distribution_problem(call, samples, low, high):
 def _log_uniform_call(log_uniform, low, high, size, seed):
     call = f"log_uniform({_fmt(low)}, {_fmt(high)}, {size!r}, rng=np.random.default_rng({seed}))"
     out = _run(call, log_uniform, low, high, size, np.random.default_rng(seed))
-    out = _float_array(call, "the result", out)
+    out = _float_array(call, N_("the result"), out)
     expected_shape = (size,) if isinstance(size, int) else tuple(size)
     if out.shape != expected_shape:
         _fail(call, tr("returned shape {out_shape}, expected {expected_shape} (the shape `size` "
@@ -440,7 +440,7 @@ def _same_points(a, b):
 
 def _check_grid(grid_points, low, high, budget):
     call = f"grid_points({low.tolist()}, {high.tolist()}, budget={budget})"
-    out = _float_array(call, "the result", _run(call, grid_points, low.copy(), high.copy(),
+    out = _float_array(call, N_("the result"), _run(call, grid_points, low.copy(), high.copy(),
                                                 budget))
     expected = search.grid_points(low, high, budget)
     k, num_dims = search.points_per_axis(budget, low.size), low.size
@@ -483,7 +483,7 @@ def _random_call(random_points, low, high, budget, seed):
     call = (f"random_points({low.tolist()}, {high.tolist()}, budget={budget}, "
             f"rng=np.random.default_rng({seed}))")
     out = _run(call, random_points, low.copy(), high.copy(), budget, np.random.default_rng(seed))
-    return call, _float_array(call, "the result", out)
+    return call, _float_array(call, N_("the result"), out)
 
 
 def _check_random(random_points, low, high, budget, seed):
