@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from cs231n_lib.data import load_mnist_subset
+from cs231n_lib.i18n import tr
 from cs231n_lib.models import ACTIVATIONS, FullyConnectedNet
 
 __all__ = ["HELDOUT_PER_CLASS", "HELDOUT_SEED", "development_data", "heldout_data",
@@ -87,35 +88,42 @@ def model_spec(model, mean, std):
 def _spec_problem(spec, input_dim=784, num_classes=10):
     """Why `spec` is not a usable model spec (one sentence), or None."""
     if not isinstance(spec, dict):
-        return f"it should return a dict (see recipes.model_spec), got {type(spec).__name__}"
+        return tr("it should return a dict (see recipes.model_spec), got {type}",
+                  type=type(spec).__name__)
     missing = [k for k in _SPEC_KEYS if k not in spec]
     if missing:
-        return f"the returned dict lacks {', '.join(missing)}; it has {sorted(spec)}"
+        return tr("the returned dict lacks {missing}; it has {keys}", missing=", ".join(missing),
+                  keys=sorted(spec))
     hidden = spec["hidden_dims"]
     if not isinstance(hidden, (list, tuple)) or not all(
             isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h > 0 for h in hidden):
-        return f"hidden_dims should be a list of positive ints, got {hidden!r}"
+        return tr("hidden_dims should be a list of positive ints, got {hidden!r}", hidden=hidden)
     if spec["activation"] not in ACTIVATIONS:
-        return f"activation should be one of {ACTIVATIONS}, got {spec['activation']!r}"
+        return tr("activation should be one of {choices}, got {activation!r}",
+                  choices=ACTIVATIONS, activation=spec["activation"])
     dims = [input_dim, *[int(h) for h in hidden], num_classes]
     params = spec["params"]
     if not isinstance(params, dict):
-        return f"params should be a dict name -> array, got {type(params).__name__}"
+        return tr("params should be a dict name -> array, got {type}",
+                  type=type(params).__name__)
     for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
         for name, shape in ((f"W{i}", (n_in, n_out)), (f"b{i}", (n_out,))):
             value = params.get(name)
             if not isinstance(value, np.ndarray) or value.shape != shape:
                 got = getattr(value, "shape", type(value).__name__)
-                return f"params[{name!r}] should be an array of shape {shape}, got {got}"
+                return tr("params[{name!r}] should be an array of shape {shape}, got {got}",
+                          name=name, shape=shape, got=got)
             if not np.all(np.isfinite(value)):
-                return f"params[{name!r}] holds nan or inf (did training diverge?)"
+                return tr("params[{name!r}] holds nan or inf (did training diverge?)", name=name)
     mean = spec["mean"]
     if not isinstance(mean, np.ndarray) or mean.shape != (input_dim,) or not np.all(np.isfinite(mean)):
-        return f"mean should be a finite array of shape ({input_dim},), got {getattr(mean, 'shape', mean)!r}"
+        return tr("mean should be a finite array of shape ({input_dim},), got {got!r}",
+                  input_dim=input_dim, got=getattr(mean, "shape", mean))
     std = spec["std"]
     if (isinstance(std, bool) or not isinstance(std, (int, float, np.number))
             or not math.isfinite(std) or std <= 0):
-        return f"std should be one finite number > 0 (the Standardizer's), got {std!r}"
+        return tr("std should be one finite number > 0 (the Standardizer's), got {std!r}",
+                  std=std)
     return None
 
 

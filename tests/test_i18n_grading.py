@@ -157,3 +157,42 @@ def _failed_messages(result):
     timed = _timed_cells()
     return {c.grade_id: c.message for c in result.cells
             if c.status == "failed" and c.grade_id not in timed}
+
+
+def test_korean_feedback_quotes_the_korean_release(graded, tmp_path):
+    """The locked and test cells of a Korean student's page come from the Korean release (by
+    cell id); the English student's page and both scores stay as they were."""
+    from cs231n_lib.course import feedback
+    results, _ = graded
+    source = build_course(tmp_path)
+    korean = copy.deepcopy(source)
+    marked = {}
+    for cell in korean["cells"]:
+        role = variants.cell_role(cell)
+        if role in ("tests", "setup"):
+            cell["source"] = f"# 한국어판 {variants.grade_id(cell)} 셀\n" + variants.source_text(cell)
+            marked[variants.grade_id(cell)] = cell["source"].splitlines()[0]
+    assert any(gid.startswith("test_") for gid in marked)
+    (tmp_path / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ko.ipynb").write_text(json.dumps(korean))
+    text = json.dumps(variants.with_answer(variants.without_outputs(source), "rel_error",
+                                           WRONG_REL_ERROR))
+    pages = {}
+    for student in ("eve", "min"):
+        result = results[student]
+        shown = feedback.edition_source(source, result, tmp_path)
+        nb = feedback.feedback_notebook(shown, result, text)
+        pages[student] = "\n".join(c["source"] for c in nb["cells"])
+    for gid, line in marked.items():
+        assert line in pages["min"], gid
+        assert line not in pages["eve"], gid
+    assert "### BEGIN HIDDEN TESTS" not in pages["min"]
+    assert source == build_course(tmp_path / "again")      # the source itself is untouched
+    # answer cells stay the student's, not the release's
+    assert "np.max(np.abs(a - b))" in pages["min"]
+
+
+def test_feedback_without_a_korean_release_keeps_the_source(graded, tmp_path):
+    from cs231n_lib.course import feedback
+    results, _ = graded
+    source = build_course(tmp_path)
+    assert feedback.edition_source(source, results["min"], tmp_path) is source

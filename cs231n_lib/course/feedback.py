@@ -7,6 +7,7 @@ as in JupyterLab; a summary table heads it, and a note follows every graded cell
 never appear: nbgrader's ClearHiddenTests removes them from the test cells, and the grader's
 messages are built from inputs and outputs only.
 """
+import copy
 import csv
 import functools
 import html
@@ -103,6 +104,29 @@ def math_to_mathml(markdown):
         except Exception:           # latex2mathml raises several kinds; keep the source then
             return match.group(0)
     return _MATH.sub(replace, markdown)
+
+
+def edition_source(source, result, root):
+    """`source` with the text of its locked and test cells taken from the release of the
+    submission's language (`notebooks/<assignment>/<stem>.<language>.ipynb` under `root`,
+    cells matched by id), so a Korean student's page quotes the Korean notebook they worked
+    in. Metadata, points and grading stay the source's; answer cells are the student's anyway.
+    The English source when the submission is English or no such release exists."""
+    language_code = getattr(result, "language", "en")
+    path = (Path(root) / "notebooks" / result.assignment
+            / f"{result.notebook}.{language_code}.ipynb")
+    if language_code == "en" or not path.is_file():
+        return source
+    edition = {c.get("id"): c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]}
+    localized = copy.deepcopy(source)
+    for cell in localized["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        translated = edition.get(cell.get("id"))
+        if (translated is not None and meta.get("grade_id") and not meta.get("solution")
+                and translated.get("cell_type") == cell.get("cell_type")):
+            # A release's test cell lacks the hidden tests; the page drops them anyway.
+            cell["source"] = translated["source"]
+    return localized
 
 
 def feedback_notebook(source, result, submission_text, grades=None):

@@ -237,8 +237,8 @@ def write_all_feedback(work_dir, root=paths.ROOT, out_dir=None, assignments=None
     written = []
     for r in results:
         key = (r.student, r.assignment, r.notebook)
-        written.append(feedback.write_feedback(out_dir, sources[(r.assignment, r.notebook)], r,
-                                               texts[key], grades.get(key)))
+        source = feedback.edition_source(sources[(r.assignment, r.notebook)], r, root)
+        written.append(feedback.write_feedback(out_dir, source, r, texts[key], grades.get(key)))
     return written
 
 

@@ -9,6 +9,7 @@ from cs231n_lib.exercises._habits import add_signature_habits, hints
 from cs231n_lib.grading import (
     Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, known_mistake, register,
 )
+from cs231n_lib.i18n import N_, tr
 
 NOTEBOOK = "03_monitoring"
 
@@ -130,13 +131,14 @@ def _diagnose_all(diagnose, curves):
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"diagnose_loss_curve raised {exception_name(exc)}: {exc} on a "
-                               f"synthetic curve of {curve.shape[0]} points"
+            raise CheckFailure(tr("diagnose_loss_curve raised {error}: {message} on a "
+                                  "synthetic curve of {points} points",
+                                  error=exception_name(exc), message=exc, points=curve.shape[0])
                                + hints("diagnose_loss_curve", exc)) from exc
         if not isinstance(answer, str) or answer not in monitor.LOSS_DIAGNOSES:
             valid = ", ".join(repr(d) for d in monitor.LOSS_DIAGNOSES)
-            raise CheckFailure(f"diagnose_loss_curve returned {answer!r}; it must return one "
-                               f"of the strings {valid}")
+            raise CheckFailure(tr("diagnose_loss_curve returned {answer!r}; it must return one "
+                                  "of the strings {valid}", answer=answer, valid=valid))
         answers.append(answer)
     return answers
 
@@ -167,13 +169,16 @@ def check_diagnose_loss_curve(rng, diagnose):
         correct = sum(a == kind for a in kind_answers)
         if correct < MIN_CORRECT:
             wrong, times = Counter(a for a in kind_answers if a != kind).most_common(1)[0]
-            failures.append(f"  {kind!r}: {correct}/{len(kind_answers)} right "
-                            f"(answered {wrong!r} {times} times)")
+            failures.append(tr("  {kind!r}: {correct}/{total} right (answered {wrong!r} {times} "
+                               "times)", kind=kind, correct=correct, total=len(kind_answers),
+                               wrong=wrong, times=times))
     if not failures:
         return
-    message = (f"diagnose_loss_curve must name at least {MIN_CORRECT} of {CURVES_PER_KIND} "
-               f"synthetic curves of each kind correctly (monitor.synthetic_loss_curve, "
-               f"{CURVE_POINTS[0]}-{CURVE_POINTS[1]} points); it got:\n" + "\n".join(failures))
+    message = (tr("diagnose_loss_curve must name at least {min_correct} of {per_kind} "
+                  "synthetic curves of each kind correctly (monitor.synthetic_loss_curve, "
+                  "{low}-{high} points); it got:", min_correct=MIN_CORRECT,
+                  per_kind=CURVES_PER_KIND, low=CURVE_POINTS[0], high=CURVE_POINTS[1])
+               + "\n" + "\n".join(failures))
     for label in _recognized_mistakes(answers, curves):
         message += "\n" + known_mistake(label, _DIAGNOSIS_MISTAKES[label])
     raise CheckFailure(message)
@@ -307,30 +312,30 @@ def _abort_scenarios(rng):
     lowest = min(falling)
     big = rng.uniform(8.0, 20.0)  # factor * big and big + factor are far apart
     return [
-        ("a loss that falls steadily", falling, {}, False, None),
-        ("the latest loss jumped above factor x the initial loss", falling[:-1]
+        (N_("a loss that falls steadily"), falling, {}, False, None),
+        (N_("the latest loss jumped above factor x the initial loss"), falling[:-1]
          + [initial * rng.uniform(3.5, 10.0)], {}, True, None),
-        ("the latest loss is above 3x the lowest loss but below 3x the initial loss",
+        (N_("the latest loss is above 3x the lowest loss but below 3x the initial loss"),
          falling + [lowest * rng.uniform(1.6, 2.0), lowest * rng.uniform(3.3, 4.5)], {}, False,
          "factor applied to the minimum loss"),
-        ("the latest loss is above 3x the previous loss but below 3x the initial loss",
+        (N_("the latest loss is above 3x the previous loss but below 3x the initial loss"),
          falling + [falling[-1] * rng.uniform(3.5, 5.0)], {}, False,
          "compared with the previous loss instead of the initial loss"),
-        ("the latest loss is nan", falling + [np.nan], {}, True,
+        (N_("the latest loss is nan"), falling + [np.nan], {}, True,
          "NaN not treated as a blow-up"),
-        ("the latest loss is inf", falling + [np.inf], {}, True, None),
-        ("the latest loss is -inf", falling + [-np.inf], {}, True,
+        (N_("the latest loss is inf"), falling + [np.inf], {}, True, None),
+        (N_("the latest loss is -inf"), falling + [-np.inf], {}, True,
          "-inf not treated as a blow-up"),
-        ("the latest loss is above factor x the given initial_loss",
+        (N_("the latest loss is above factor x the given initial_loss"),
          list(initial * np.array([2.0, 2.4, 2.8, rng.uniform(3.2, 4.0)])),
          {"initial_loss": initial}, True, "initial_loss argument ignored"),
-        ("the latest loss is 2x a large given initial_loss (below factor x, above "
-         "initial_loss + factor)", [big, big * 0.8, big * 2.0], {"initial_loss": big}, False,
+        (N_("the latest loss is 2x a large given initial_loss (below factor x, above "
+            "initial_loss + factor)"), [big, big * 0.8, big * 2.0], {"initial_loss": big}, False,
          None),
-        ("with factor=2.0 the latest loss is above 2x the initial loss",
+        (N_("with factor=2.0 the latest loss is above 2x the initial loss"),
          falling + [initial * rng.uniform(2.2, 2.8)], {"factor": 2.0}, True,
          "factor argument ignored"),
-        ("a single loss (the first iteration)", [initial], {}, False, None),
+        (N_("a single loss (the first iteration)"), [initial], {}, False, None),
     ]
 
 
@@ -346,13 +351,16 @@ def check_should_abort(rng, should_abort):
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"{call} raised {exception_name(exc)}: {exc} ({what})"
+            raise CheckFailure(tr("{call} raised {error}: {message} ({what})", call=call,
+                                  error=exception_name(exc), message=exc, what=tr(what))
                                + hints("should_abort", exc)) from exc
         if not isinstance(answer, (bool, np.bool_)):
-            raise CheckFailure(f"{call} returned {answer!r} ({type(answer).__name__}); "
-                               "it must return True or False")
+            raise CheckFailure(tr("{call} returned {answer!r} ({type}); it must return True "
+                                  "or False", call=call, answer=answer,
+                                  type=type(answer).__name__))
         if bool(answer) != expected:
-            message = f"{call} returned {bool(answer)}, expected {expected}: {what}."
+            message = tr("{call} returned {answer}, expected {expected}: {what}.", call=call,
+                         answer=bool(answer), expected=expected, what=tr(what))
             if label is not None:
                 message += "\n" + known_mistake(label, ABORT_MISTAKES[label])
             raise CheckFailure(message)

@@ -11,6 +11,7 @@ import numpy as np
 from cs231n_lib import init, monitor
 from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
 from cs231n_lib.grading import Case, Exercise, Mistake, check_case, fail, register
+from cs231n_lib.i18n import tr
 
 NOTEBOOK = "05_weight_initialization"
 
@@ -210,7 +211,7 @@ def _draw(init_fn, call, scheme, n_in, n_out, seed):
     try:
         W = np.asarray(W, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(call, f"should return an array of numbers, got {type(W).__name__}")
+        _fail(call, tr("should return an array of numbers, got {type}", type=type(W).__name__))
     return W
 
 
@@ -219,34 +220,39 @@ def _check_scheme(init_fn, rng, scheme, n_in, n_out):
     W = _draw(init_fn, call, scheme, n_in, n_out, int(rng.integers(2**31)))
     if W.shape != (n_in, n_out):
         mistake = TRANSPOSED if W.shape == (n_out, n_in) else None
-        _fail(call, f"returned shape {W.shape}, expected (n_in, n_out) = {(n_in, n_out)}",
-              mistake)
+        _fail(call, tr("returned shape {shape}, expected (n_in, n_out) = {expected}",
+                       shape=W.shape, expected=(n_in, n_out)), mistake)
     if not np.all(np.isfinite(W)):
-        _fail(call, "returned values that are not finite (inf or nan)")
+        _fail(call, tr("returned values that are not finite (inf or nan)"))
     if scheme == "zeros":
         if np.any(W != 0):
-            _fail(call, f"should be exactly 0 everywhere, got values up to {np.abs(W).max():.3g}")
+            _fail(call, tr("should be exactly 0 everywhere, got values up to {largest:.3g}",
+                           largest=np.abs(W).max()))
         return
     expected = init.init_std(scheme, n_in, n_out)
     std, mean = float(W.std()), float(W.mean())
     if std == 0:
-        _fail(call, f"returned a constant matrix (std 0); expected random values with std "
-                    f"{STD_FORMULAS[scheme]} = {expected:.4g}")
+        _fail(call, tr("returned a constant matrix (std 0); expected random values with std "
+                       "{formula} = {expected:.4g}", formula=STD_FORMULAS[scheme],
+                       expected=expected))
     # Six standard errors of the mean of W.size independent draws.
     if abs(mean) > 6 * std / np.sqrt(W.size):
-        _fail(call, f"the weights should have mean 0, got mean {mean:.3g} with std {std:.3g}")
+        _fail(call, tr("the weights should have mean 0, got mean {mean:.3g} with std {std:.3g}",
+                       mean=mean, std=std))
     excess_kurtosis = float(np.mean((W - mean) ** 4) / std**4 - 3)
     if abs(excess_kurtosis) > KURTOSIS_LIMIT:
         mistake = UNIFORM if excess_kurtosis < -0.9 else None
-        _fail(call, f"the weights do not look normally distributed (excess kurtosis "
-                    f"{excess_kurtosis:.2f}; a normal distribution has 0, a uniform one -1.2)",
-              mistake)
+        _fail(call, tr("the weights do not look normally distributed (excess kurtosis "
+                       "{kurtosis:.2f}; a normal distribution has 0, a uniform one -1.2)",
+                       kurtosis=excess_kurtosis), mistake)
     if abs(std / expected - 1) > STD_TOLERANCE:
         close = [(abs(std / s - 1), m) for m, s in _mistaken_stds(scheme, n_in, n_out)
                  if abs(std / s - 1) <= STD_TOLERANCE]
         mistake = min(close, key=lambda pair: pair[0])[1] if close else None
-        _fail(call, f"the std of the weights is {std:.4g}, expected {STD_FORMULAS[scheme]} = "
-                    f"{expected:.4g} (within {STD_TOLERANCE:.0%})", mistake)
+        _fail(call, tr("the std of the weights is {std:.4g}, expected {formula} = "
+                       "{expected:.4g} (within {tolerance:.0%})", std=std,
+                       formula=STD_FORMULAS[scheme], expected=expected,
+                       tolerance=STD_TOLERANCE), mistake)
 
 
 def _check_uses_rng(init_fn, rng, n_in, n_out):
@@ -258,10 +264,10 @@ def _check_uses_rng(init_fn, rng, n_in, n_out):
     again = _draw(init_fn, call, scheme, n_in, n_out, seed)
     other = _draw(init_fn, call, scheme, n_in, n_out, seed + 1)
     if first.shape != again.shape or not np.array_equal(first, again):
-        _fail(call, "two calls with generators made from the same seed returned different "
-                    "weights", GLOBAL_RANDOM)
+        _fail(call, tr("two calls with generators made from the same seed returned different "
+                       "weights"), GLOBAL_RANDOM)
     if np.array_equal(first, other):
-        _fail(call, "generators made from different seeds returned the same weights",
+        _fail(call, tr("generators made from different seeds returned the same weights"),
               OWN_GENERATOR)
 
 

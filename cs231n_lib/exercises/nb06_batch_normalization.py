@@ -20,6 +20,7 @@ from cs231n_lib.exercises._habits import add_signature_habits, hints, key_habit
 from cs231n_lib.grading import (
     CheckFailure, Exercise, GradingAbort, Mistake, compare_outputs, exception_name, fail, register,
 )
+from cs231n_lib.i18n import N_, tr
 
 NOTEBOOK = "06_batch_normalization"
 RTOL = 1e-6
@@ -237,11 +238,14 @@ def _forward_plan(rng):
     momentum = float(rng.uniform(0.6, 0.8))
     eps = float(10.0 ** rng.uniform(-4.0, -2.0))
     steps = [
-        ("train mode, bn_param = {'mode': 'train'} without running averages "
-         "(start them at zeros and ones; default eps and momentum)", xs[0], {"mode": "train"}),
-        (f"train mode, momentum={momentum:.3f}, eps={eps:.2e}, running averages from the call "
-         "before", xs[1], {"mode": "train", "momentum": momentum, "eps": eps}),
-        ("test mode, running averages from the call before", xs[2], {"mode": "test"}),
+        # No values: str.format would read the dict's braces as a field.
+        (N_("train mode, bn_param = {'mode': 'train'} without running averages "
+            "(start them at zeros and ones; default eps and momentum)"), xs[0],
+         {"mode": "train"}),
+        (tr("train mode, momentum={momentum:.3f}, eps={eps:.2e}, running averages from the "
+            "call before", momentum=momentum, eps=eps), xs[1],
+         {"mode": "train", "momentum": momentum, "eps": eps}),
+        (N_("test mode, running averages from the call before"), xs[2], {"mode": "test"}),
     ]
     return gamma, beta, steps
 
@@ -270,8 +274,8 @@ def changed_inputs(given, original):
     changed = [name for name, value in given.items()
                if not np.array_equal(value, original[name], equal_nan=True)]
     if changed:
-        raise InputChanged(f"changed {' and '.join(changed)} in place; compute new arrays "
-                           "instead (e.g. x - mean, not x -= mean)")
+        raise InputChanged(tr("changed {names} in place; compute new arrays instead (e.g. "
+                              "x - mean, not x -= mean)", names=" and ".join(changed)))
 
 
 def _reference_states(gamma, beta, steps):
@@ -306,6 +310,11 @@ def _forward_mistake(student_results, gamma, beta, steps, states):
 STATE_NAMES = ("out", "bn_param['running_mean']", "bn_param['running_var']")
 
 
+def _forward_call(x_shape, i, calls, what):
+    return tr("batchnorm_forward(x {shape}, gamma, beta, bn_param), call {i} of {calls} "
+              "({what})", shape=x_shape, i=i, calls=calls, what=tr(what))
+
+
 def check_batchnorm_forward(rng, forward):
     """Three calls (train, train, test); each compares out and the running averages."""
     gamma, beta, steps = _forward_plan(rng)
@@ -313,35 +322,34 @@ def check_batchnorm_forward(rng, forward):
     x_shape = steps[0][1].shape
     student = []
     for i, ((what, x, keys), state) in enumerate(zip(steps, states), start=1):
-        call = (f"batchnorm_forward(x {x_shape}, gamma, beta, bn_param), call {i} of "
-                f"{len(steps)} ({what})")
+        call = _forward_call(x_shape, i, len(steps), what)
         try:
             out, mean, var, _ = _forward_step(forward, x, gamma, beta, state, keys)
         except InputChanged as exc:
-            _fail(f"{call}: your function {exc}")
+            _fail(tr("{call}: your function {problem}", call=call, problem=exc))
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
-            raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}"
+            raise CheckFailure(tr("{call} raised {error}: {message}", call=call,
+                                  error=_relay(exc), message=exc)
                                + hints("batchnorm_forward", exc)) from exc
         if mean is None or var is None:
-            _fail(f"{call}: after the call bn_param has no 'running_mean'/'running_var'. Store "
-                  "the (updated) running averages back into bn_param, e.g. "
-                  "bn_param['running_mean'] = running_mean.")
+            _fail(call + tr(": after the call bn_param has no 'running_mean'/'running_var'. "
+                            "Store the (updated) running averages back into bn_param, e.g. "
+                            "bn_param['running_mean'] = running_mean."))
         student.append((out, mean, var))
     for i, ((what, _, keys), state, got, want) in enumerate(
             zip(steps, states, student, expected), start=1):
         problem = compare_outputs(got, want, RTOL, ATOL, names=STATE_NAMES)
         if problem is None:
             continue
-        call = (f"batchnorm_forward(x {x_shape}, gamma, beta, bn_param), call {i} of "
-                f"{len(steps)} ({what})")
+        call = _forward_call(x_shape, i, len(steps), what)
         message = f"{call}: {problem}."
         mistake = _forward_mistake(student, gamma, beta, steps, states)
         if mistake is None and keys["mode"] == "test" and (
                 compare_outputs(got[1:], (state["running_mean"], state["running_var"]),
                                 RTOL, ATOL) is not None):
-            message += "\nHint: test mode must leave the running averages unchanged."
+            message += "\n" + tr("Hint: test mode must leave the running averages unchanged.")
         _fail(message, mistake)
 
 
@@ -485,18 +493,20 @@ def _numeric_summary(forward, backward, x, gamma, beta, dout):
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        return None, f"The numerical gradient check could not run: {exc}"
+        return None, tr("The numerical gradient check could not run: {problem}", problem=exc)
     errors = ", ".join(f"{name} {err:.1e}" for name, err in report.norm_errors.items())
-    return report, ("Against the numerical gradient of your own batchnorm_forward the "
-                    f"norm-form relative errors are: {errors} (below {NUMERIC_TOL:.0e} passes).")
+    return report, tr("Against the numerical gradient of your own batchnorm_forward the "
+                      "norm-form relative errors are: {errors} (below {tolerance:.0e} passes).",
+                      errors=errors, tolerance=NUMERIC_TOL)
 
 
 def check_backward_on(name, reference_backward, mistakes, forward, backward,
                       x, gamma, beta, dout):
     """Grade the student's forward + backward pair on one case (x must hold N >= 2 examples)."""
     gradient_check.require_batch_of_several(x, f"the {name} check")
-    call = (f"{name}(dout {dout.shape}, cache) with the cache of your batchnorm_forward"
-            f"(x {x.shape}, gamma, beta, {{'mode': 'train'}})")
+    call = tr("{name}(dout {dout_shape}, cache) with the cache of your batchnorm_forward"
+              "(x {x_shape}, gamma, beta, {mode})", name=name, dout_shape=dout.shape,
+              x_shape=x.shape, mode="{'mode': 'train'}")
     try:
         given = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
         result = forward(given["x"], given["gamma"], given["beta"], {"mode": "train"})
@@ -505,23 +515,27 @@ def check_backward_on(name, reference_backward, mistakes, forward, backward,
         out, cache = result
         changed_inputs(given, {"x": x, "gamma": gamma, "beta": beta})
     except InputChanged as exc:
-        raise CheckFailure(f"{call}: your batchnorm_forward {exc}; pass "
-                           "test_batchnorm_forward first — the backward pass is graded with it")
+        raise CheckFailure(tr("{call}: your batchnorm_forward {problem}; pass "
+                              "test_batchnorm_forward first — the backward pass is graded with "
+                              "it", call=call, problem=exc))
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call}: your batchnorm_forward raised {_relay(exc)}: {exc}"
+        raise CheckFailure(tr("{call}: your batchnorm_forward raised {error}: {message}",
+                              call=call, error=_relay(exc), message=exc)
                            + hints("batchnorm_forward", exc)) from exc
     try:
         given_dout = dout.copy()
         grads = backward(given_dout, copy.deepcopy(cache))
         changed_inputs({"dout": given_dout}, {"dout": dout})
     except InputChanged as exc:
-        raise CheckFailure(f"{call}: your {name} {exc}")
+        raise CheckFailure(tr("{call}: your {name} {problem}", call=call, name=name,
+                              problem=exc))
     except (NotImplementedError, GradingAbort):
         raise
     except Exception as exc:
-        raise CheckFailure(f"{call} raised {_relay(exc)}: {exc}" + hints(name, exc)) from exc
+        raise CheckFailure(tr("{call} raised {error}: {message}", call=call, error=_relay(exc),
+                              message=exc) + hints(name, exc)) from exc
     ref_out, ref_cache = layers.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(),
                                                   {"mode": "train"})
     expected = reference_backward(dout.copy(), ref_cache)
@@ -529,14 +543,16 @@ def check_backward_on(name, reference_backward, mistakes, forward, backward,
     report, numeric_text = _numeric_summary(forward, backward, x, gamma, beta, dout)
     if problem is None:
         if report is None or report.max_norm_error > NUMERIC_TOL:
-            _fail(f"{call}: your gradients equal the reference's, but they do not agree with "
-                  f"the numerical gradient of your batchnorm_forward. {numeric_text}")
+            _fail(tr("{call}: your gradients equal the reference's, but they do not agree "
+                     "with the numerical gradient of your batchnorm_forward. {numeric}",
+                     call=call, numeric=numeric_text))
         return
     message = f"{call}: {problem}."
     forward_problem = compare_outputs(out, ref_out, RTOL, ATOL)
     if forward_problem is not None:
-        message += ("\nYour batchnorm_forward is wrong too (its out differs from the reference): "
-                    "pass test_batchnorm_forward first — the backward pass is graded with it.")
+        message += "\n" + tr("Your batchnorm_forward is wrong too (its out differs from the "
+                             "reference): pass test_batchnorm_forward first — the backward pass "
+                             "is graded with it.")
     message += "\n" + numeric_text
     _fail(message, _backward_mistake(mistakes, grads, dout, [cache, ref_cache]))
 

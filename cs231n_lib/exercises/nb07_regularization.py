@@ -12,6 +12,7 @@ import numpy as np
 from cs231n_lib import layers, losses
 from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
 from cs231n_lib.grading import Case, Exercise, Habit, Mistake, fail, register
+from cs231n_lib.i18n import tr
 
 NOTEBOOK = "07_regularization"
 
@@ -161,9 +162,11 @@ def _as_float_array(call, name, value, shape):
     try:
         value = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(call, f"{name} should be an array of numbers, got {type(value).__name__}")
+        _fail(call, tr("{name} should be an array of numbers, got {type}", name=name,
+                       type=type(value).__name__))
     if value.shape != shape:
-        _fail(call, f"{name} has shape {value.shape}, expected {shape} (the shape of the input)")
+        _fail(call, tr("{name} has shape {shape}, expected {expected} (the shape of the input)",
+                       name=name, shape=value.shape, expected=shape))
     return value
 
 
@@ -175,9 +178,9 @@ def _forward(dropout_forward, x, keep_prob, mode, seed):
     result = _run(call, dropout_forward, x_copy, {"keep_prob": keep_prob, "mode": mode,
                                                   "seed": seed})
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        _fail(call, "should return a pair (out, cache)")
+        _fail(call, tr("should return a pair (out, cache)"))
     if not np.array_equal(x_copy, x):
-        _fail(call, "changed x in place; return a new array instead")
+        _fail(call, tr("changed x in place; return a new array instead"))
     return _as_float_array(call, "out", result[0], x.shape), result[1], call
 
 
@@ -194,14 +197,16 @@ def _check_train_forward(dropout_forward, x, keep_prob, rng):
     fraction = float(kept.mean())
     tolerance = NUM_STD * math.sqrt(keep_prob * (1 - keep_prob) / n) + 1e-3
     if fraction == 1.0:
-        _fail(call, "dropped no unit at all in train mode; keep each unit with probability "
-                    "keep_prob")
+        _fail(call, tr("dropped no unit at all in train mode; keep each unit with probability "
+                       "keep_prob"))
     if abs(fraction - (1 - keep_prob)) <= tolerance:
-        _fail(call, f"kept {fraction:.3f} of the units, close to 1 - keep_prob = "
-                    f"{1 - keep_prob:.2f} instead of keep_prob = {keep_prob}", KEEP_AS_DROP)
+        _fail(call, tr("kept {fraction:.3f} of the units, close to 1 - keep_prob = "
+                       "{drop:.2f} instead of keep_prob = {keep_prob}", fraction=fraction,
+                       drop=1 - keep_prob, keep_prob=keep_prob), KEEP_AS_DROP)
     if abs(fraction - keep_prob) > tolerance:
-        _fail(call, f"kept {fraction:.3f} of the units; with keep_prob = {keep_prob} about "
-                    f"{keep_prob} (± {tolerance:.3f}) of them should be kept")
+        _fail(call, tr("kept {fraction:.3f} of the units; with keep_prob = {keep_prob} about "
+                       "{keep_prob} (± {tolerance:.3f}) of them should be kept",
+                       fraction=fraction, keep_prob=keep_prob, tolerance=tolerance))
     ratio = out[kept] / x[kept]
     if not _close(ratio, 1 / keep_prob):
         if _close(ratio, 1.0):
@@ -210,28 +215,31 @@ def _check_train_forward(dropout_forward, x, keep_prob, rng):
             mistake = KEEP_AS_DROP
         else:
             mistake = None
-        hint = " (multiplied by keep_prob instead of dividing?)" if _close(ratio, keep_prob) else ""
-        _fail(call, f"a kept entry should be x / keep_prob = {1 / keep_prob:.4g} * x, but out / x "
-                    f"ranges from {ratio.min():.4g} to {ratio.max():.4g} on the kept entries{hint}",
+        hint = (tr(" (multiplied by keep_prob instead of dividing?)")
+                if _close(ratio, keep_prob) else "")
+        _fail(call, tr("a kept entry should be x / keep_prob = {scale:.4g} * x, but out / x "
+                       "ranges from {low:.4g} to {high:.4g} on the kept entries{hint}",
+                       scale=1 / keep_prob, low=ratio.min(), high=ratio.max(), hint=hint),
               mistake)
     # The scaling makes out an unbiased estimate of x: compare the means within a few stds.
     std_of_mean = math.sqrt(float(np.sum(x * x)) * (1 / keep_prob - 1)) / n
     if abs(out.mean() - x.mean()) > NUM_STD * std_of_mean + 1e-12:
-        _fail(call, f"mean(out) = {out.mean():.4f} but mean(x) = {x.mean():.4f}: inverted "
-                    f"dropout keeps the expected value of every unit")
+        _fail(call, tr("mean(out) = {out_mean:.4f} but mean(x) = {x_mean:.4f}: inverted "
+                       "dropout keeps the expected value of every unit", out_mean=out.mean(),
+                       x_mean=x.mean()))
     again, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed)
     if not np.array_equal(again, out):
-        _fail(call, "two calls with the same seed gave different outputs; draw the mask from "
-                    "np.random.default_rng(dropout_param['seed'])")
+        _fail(call, tr("two calls with the same seed gave different outputs; draw the mask "
+                       "from np.random.default_rng(dropout_param['seed'])"))
     other, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed + 1)
     if np.array_equal(other != 0, kept):
-        _fail(call, "calls with different seeds dropped exactly the same units; draw the mask "
-                    "from np.random.default_rng(dropout_param['seed'])")
+        _fail(call, tr("calls with different seeds dropped exactly the same units; draw the "
+                       "mask from np.random.default_rng(dropout_param['seed'])"))
     first, _, _ = _forward(dropout_forward, x, keep_prob, "train", None)
     second, _, call_none = _forward(dropout_forward, x, keep_prob, "train", None)
     if np.array_equal(first != 0, second != 0):
-        _fail(call_none, "two training passes with seed None dropped exactly the same units; "
-                         "every forward pass must draw a new random mask")
+        _fail(call_none, tr("two training passes with seed None dropped exactly the same "
+                            "units; every forward pass must draw a new random mask"))
 
 
 def _check_identity_cases(dropout_forward, x, keep_prob):
@@ -244,20 +252,21 @@ def _check_identity_cases(dropout_forward, x, keep_prob):
             mistake = NOT_INVERTED
         else:
             mistake = None
-        _fail(call, "in test mode every unit is used and nothing is scaled: out must equal x",
-              mistake)
+        _fail(call, tr("in test mode every unit is used and nothing is scaled: out must equal "
+                       "x"), mistake)
     out, _, call = _forward(dropout_forward, x, 1.0, "train", 1)
     if not _close(out, x):
-        _fail(call, "with keep_prob = 1 no unit is dropped and nothing is scaled: out must "
-                    "equal x")
+        _fail(call, tr("with keep_prob = 1 no unit is dropped and nothing is scaled: out must "
+                       "equal x"))
 
 
 def _backward(dropout_backward, dout, cache, forward_call):
-    call = f"dropout_backward(dout{dout.shape}, cache) after {forward_call}"
+    call = tr("dropout_backward(dout{shape}, cache) after {forward_call}", shape=dout.shape,
+              forward_call=forward_call)
     dout_copy = dout.copy()
     dx = _run(call, dropout_backward, dout_copy, cache)
     if not np.array_equal(dout_copy, dout):
-        _fail(call, "changed dout in place; return a new array instead")
+        _fail(call, tr("changed dout in place; return a new array instead"))
     return _as_float_array(call, "dx", dx, dout.shape), call
 
 
@@ -273,23 +282,25 @@ def _check_backward(dropout_forward, dropout_backward, x, keep_prob, rng):
     if not _close(dx, expected):
         nonzero = dx != 0
         if not np.any(~nonzero):
-            _fail(call, "dx has no zeros, but the gradient of every dropped unit is 0")
+            _fail(call, tr("dx has no zeros, but the gradient of every dropped unit is 0"))
         if np.array_equal(nonzero, kept):
             ratio = dx[kept] / dout[kept]
             mistake = KEEP_AS_DROP if _close(ratio, 1 / (1 - keep_prob)) else None
-            _fail(call, f"dx is zero in the right places, but a kept unit's gradient should be "
-                        f"dout / keep_prob = {1 / keep_prob:.4g} * dout; dx / dout ranges from "
-                        f"{ratio.min():.4g} to {ratio.max():.4g}", mistake)
+            _fail(call, tr("dx is zero in the right places, but a kept unit's gradient should "
+                           "be dout / keep_prob = {scale:.4g} * dout; dx / dout ranges from "
+                           "{low:.4g} to {high:.4g}", scale=1 / keep_prob, low=ratio.min(),
+                           high=ratio.max()), mistake)
         if np.array_equal(nonzero, later != 0):
-            _fail(call, "dx used the mask of a LATER forward call, not the one in its cache "
-                        "(is the mask kept in a global variable?)", MASK_REGENERATED)
+            _fail(call, tr("dx used the mask of a LATER forward call, not the one in its cache "
+                           "(is the mask kept in a global variable?)"), MASK_REGENERATED)
         agree = float(np.mean(nonzero == kept))
-        _fail(call, f"the zeros of dx should be exactly where the forward pass dropped units; "
-                    f"they agree on only {agree:.1%} of the entries", MASK_REGENERATED)
+        _fail(call, tr("the zeros of dx should be exactly where the forward pass dropped units; "
+                       "they agree on only {agree:.1%} of the entries", agree=agree),
+              MASK_REGENERATED)
     _, cache, forward_call = _forward(dropout_forward, x, keep_prob, "test", None)
     dx, call = _backward(dropout_backward, dout, cache, forward_call)
     if not _close(dx, dout):
-        _fail(call, "in test mode dropout is the identity, so dx must equal dout")
+        _fail(call, tr("in test mode dropout is the identity, so dx must equal dout"))
 
 
 def _dropout_input(rng):

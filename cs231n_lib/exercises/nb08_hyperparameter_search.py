@@ -16,6 +16,7 @@ import numpy as np
 from cs231n_lib import data, search
 from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
 from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
+from cs231n_lib.i18n import N_, tr
 
 NOTEBOOK = "08_hyperparameter_search"
 
@@ -45,7 +46,8 @@ def _float_array(call, name, value):
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        _fail(call, f"{name} should be an array of numbers, got {type(value).__name__}")
+        _fail(call, tr("{name} should be an array of numbers, got {type}", name=tr(name),
+                       type=type(value).__name__))
     return array
 
 
@@ -142,8 +144,8 @@ def _row_indices(call, name, X_part, X, lookup):
     for i, row in enumerate(X_part.reshape(X_part.shape[0], -1)):
         index = lookup.get(float(row[0]))
         if index is None or not np.array_equal(row, rows_of_X[index]):
-            _fail(call, f"row {i} of {name} is not a row of X: return rows of X itself, "
-                        "not modified or new ones")
+            _fail(call, tr("row {i} of {name} is not a row of X: return rows of X itself, not "
+                           "modified or new ones", i=i, name=name))
         indices.append(index)
     return np.array(indices, dtype=np.int64)
 
@@ -155,21 +157,22 @@ def _split_once(split_validation, X, y, val_fraction, seed):
     result = _run(call, split_validation, X_copy, y_copy, val_fraction,
                   np.random.default_rng(seed))
     if not isinstance(result, (tuple, list)) or len(result) != 4:
-        _fail(call, "should return four arrays (X_train, y_train, X_val, y_val)")
+        _fail(call, tr("should return four arrays (X_train, y_train, X_val, y_val)"))
     if not (np.array_equal(X_copy, X) and np.array_equal(y_copy, y)):
-        _fail(call, "changed X or y in place (e.g. rng.shuffle(X)); index with a permutation "
-                    "instead, which makes new arrays")
+        _fail(call, tr("changed X or y in place (e.g. rng.shuffle(X)); index with a permutation "
+                       "instead, which makes new arrays"))
     parts = [_float_array(call, name, value) for name, value in
              zip(("X_train", "y_train", "X_val", "y_val"), result)]
     for name, part, like in (("X_train", parts[0], X), ("X_val", parts[2], X)):
         if part.ndim != X.ndim or part.shape[1:] != X.shape[1:]:
-            _fail(call, f"{name} has shape {part.shape}; its rows should have X's row shape "
-                        f"{X.shape[1:]}")
+            _fail(call, tr("{name} has shape {part_shape}; its rows should have X's row shape "
+                           "{row_shape}", name=name, part_shape=part.shape, row_shape=X.shape[1:]))
     for x_name, x_part, y_name, y_part in (("X_train", parts[0], "y_train", parts[1]),
                                            ("X_val", parts[2], "y_val", parts[3])):
         if y_part.shape != (x_part.shape[0],):
-            _fail(call, f"{y_name} has shape {y_part.shape}, expected ({x_part.shape[0]},): "
-                        f"one label per row of {x_name}")
+            _fail(call, tr("{y_name} has shape {y_part_shape}, expected ({rows},): one label "
+                           "per row of {x_name}", y_name=y_name, y_part_shape=y_part.shape,
+                           rows=x_part.shape[0], x_name=x_name))
     return call, parts
 
 
@@ -187,38 +190,43 @@ def check_split_validation(rng, split_validation):
     for name, labels, index in (("y_train", y_train, train), ("y_val", y_val, val)):
         if not np.array_equal(labels, y[index]):
             wrong = float(np.mean(labels != y[index]))
-            _fail(call, f"{wrong:.0%} of the labels in {name} do not belong to their rows of "
-                        "X: every row must keep its own label", SEPARATE_SHUFFLES)
+            _fail(call, tr("{wrong:.0%} of the labels in {name} do not belong to their rows of "
+                           "X: every row must keep its own label", wrong=wrong, name=name),
+                  SEPARATE_SHUFFLES)
     if np.intersect1d(train, val).size:
         shared = np.intersect1d(train, val).size
-        _fail(call, f"{shared} examples are in both the training and the validation set",
+        _fail(call, tr("{shared} examples are in both the training and the validation set",
+                       shared=shared),
               OVERLAPPING)
     if np.unique(train).size != train.size or np.unique(val).size != val.size:
-        _fail(call, "an example appears twice in the same part; every example belongs to "
-                    "exactly one part (sample without replacement: rng.permutation)")
+        _fail(call, tr("an example appears twice in the same part; every example belongs to "
+                       "exactly one part (sample without replacement: rng.permutation)"))
     if train.size + val.size != num:
-        _fail(call, f"the two parts hold {train.size} + {val.size} examples, but X has {num}: "
-                    "every example must go to exactly one part")
+        _fail(call, tr("the two parts hold {train_size} + {val_size} examples, but X has {num}: "
+                       "every example must go to exactly one part", train_size=train.size,
+                       val_size=val.size, num=num))
     if abs(val.size - val_fraction * num) >= 1:
-        _fail(call, f"the validation set has {val.size} examples; val_fraction = "
-                    f"{val_fraction} of {num} examples is {round(val_fraction * num)}")
+        _fail(call, tr("the validation set has {val_size} examples; val_fraction = "
+                       "{val_fraction} of {num} examples is {expected}", val_size=val.size,
+                       val_fraction=val_fraction, num=num, expected=round(val_fraction * num)))
     sorted_val = np.sort(val)
     if (np.array_equal(sorted_val, np.arange(num - val.size, num))
             or np.array_equal(sorted_val, np.arange(val.size))):
-        _fail(call, f"the validation set is a block of consecutive rows, holding only the "
-                    f"classes {sorted(set(y[val].tolist()))} of {sorted(set(y.tolist()))}",
+        _fail(call, tr("the validation set is a block of consecutive rows, holding only the "
+                       "classes {val_classes} of {classes}",
+                       val_classes=sorted(set(y[val].tolist())), classes=sorted(set(y.tolist()))),
               NO_SHUFFLE)
     if np.unique(y[val]).size < 2:
-        _fail(call, "the validation set holds a single class of the class-sorted data: "
-                    "shuffle before you split", NO_SHUFFLE)
+        _fail(call, tr("the validation set holds a single class of the class-sorted data: "
+                       "shuffle before you split"), NO_SHUFFLE)
     _, again = _split_once(split_validation, X, y, val_fraction, seed)
     if not np.array_equal(again[2], X_val):
-        _fail(call, "two calls with generators of the same seed gave different splits: "
-                    "draw the permutation from rng", GLOBAL_RANDOM)
+        _fail(call, tr("two calls with generators of the same seed gave different splits: draw "
+                       "the permutation from rng"), GLOBAL_RANDOM)
     _, other = _split_once(split_validation, X, y, val_fraction, seed + 1)
     if np.array_equal(np.sort(other[3]), np.sort(y_val)) and np.array_equal(other[2], X_val):
-        _fail(call, "generators with different seeds gave the same split: draw the "
-                    "permutation from the rng you are given, not from a fixed seed")
+        _fail(call, tr("generators with different seeds gave the same split: draw the "
+                       "permutation from the rng you are given, not from a fixed seed"))
 
 
 register(Exercise(
@@ -277,38 +285,42 @@ def _log_uniform_distribution_problem(call, samples, low, high):
     n = samples.size
     threshold = _ks_threshold(n)
     if np.any(~np.isfinite(samples)) or np.any(samples <= 0):
-        return "some samples are not finite positive numbers", None
+        return tr("some samples are not finite positive numbers"), None
     exps = np.log10(samples)
     in_range = exps.min() >= low - 1e-9 and exps.max() <= high + 1e-9
     distance = ks_distance(exps, low, high)
     if in_range and distance <= threshold:
         return None
     if ks_distance(samples, 10.0 ** low, 10.0 ** high) <= threshold:
-        return (f"the samples are uniform between 10**{_fmt(low)} and 10**{_fmt(high)}: "
-                f"{np.mean(exps > high - 1):.0%} of them lie in the top decade", LINEAR)
+        return (tr("the samples are uniform between 10**{low} and 10**{high}: {top:.0%} of "
+                   "them lie in the top decade", low=_fmt(low), high=_fmt(high),
+                   top=np.mean(exps > high - 1)), LINEAR)
     if ks_distance(np.log(samples), low, high) <= threshold:
-        return (f"log10 of the samples lies in [{exps.min():.3f}, {exps.max():.3f}], not in "
-                f"[{_fmt(low)}, {_fmt(high)}]", NATURAL_EXP)
+        return (tr("log10 of the samples lies in [{smallest:.3f}, {largest:.3f}], not in "
+                   "[{low}, {high}]", smallest=exps.min(), largest=exps.max(), low=_fmt(low),
+                   high=_fmt(high)), NATURAL_EXP)
     a, b = sorted((low, low + high))
     if ks_distance(exps, a, b) <= threshold:
-        return (f"log10 of the samples is uniform on [{_fmt(a)}, {_fmt(b)}] instead of "
-                f"[{_fmt(low)}, {_fmt(high)}]", WRONG_WIDTH)
+        return (tr("log10 of the samples is uniform on [{a}, {b}] instead of [{low}, {high}]",
+                   a=_fmt(a), b=_fmt(b), low=_fmt(low), high=_fmt(high)), WRONG_WIDTH)
     if not in_range:
-        return (f"log10 of the samples ranges over [{exps.min():.3f}, {exps.max():.3f}], "
-                f"outside [{_fmt(low)}, {_fmt(high)}]", None)
-    return (f"log10 of the samples is not uniform on [{_fmt(low)}, {_fmt(high)}]: the largest "
-            f"gap between its empirical CDF and the uniform CDF is {distance:.3f} (a correct "
-            f"sampler stays below {threshold:.3f} with {n} samples)", None)
+        return (tr("log10 of the samples ranges over [{smallest:.3f}, {largest:.3f}], outside "
+                   "[{low}, {high}]", smallest=exps.min(), largest=exps.max(), low=_fmt(low),
+                   high=_fmt(high)), None)
+    return (tr("log10 of the samples is not uniform on [{low}, {high}]: the largest gap "
+               "between its empirical CDF and the uniform CDF is {distance:.3f} (a correct "
+               "sampler stays below {threshold:.3f} with {n} samples)", low=_fmt(low),
+               high=_fmt(high), distance=distance, threshold=threshold, n=n), None)
 
 
 def _log_uniform_call(log_uniform, low, high, size, seed):
     call = f"log_uniform({_fmt(low)}, {_fmt(high)}, {size!r}, rng=np.random.default_rng({seed}))"
     out = _run(call, log_uniform, low, high, size, np.random.default_rng(seed))
-    out = _float_array(call, "the result", out)
+    out = _float_array(call, N_("the result"), out)
     expected_shape = (size,) if isinstance(size, int) else tuple(size)
     if out.shape != expected_shape:
-        _fail(call, f"returned shape {out.shape}, expected {expected_shape} (the shape `size` "
-                    "asks for)")
+        _fail(call, tr("returned shape {out_shape}, expected {expected_shape} (the shape `size` "
+                       "asks for)", out_shape=out.shape, expected_shape=expected_shape))
     return call, out
 
 
@@ -328,12 +340,12 @@ def check_log_uniform(rng, log_uniform):
     _log_uniform_call(log_uniform, low, high, small, seed)
     _, again = _log_uniform_call(log_uniform, low, high, size, seed)
     if not np.array_equal(again, out):
-        _fail(call, "two calls with generators of the same seed gave different samples",
+        _fail(call, tr("two calls with generators of the same seed gave different samples"),
               LOG_GLOBAL)
     _, other = _log_uniform_call(log_uniform, low, high, size, seed + 1)
     if np.array_equal(other, out):
-        _fail(call, "generators with different seeds gave the same samples: draw from the "
-                    "rng you are given")
+        _fail(call, tr("generators with different seeds gave the same samples: draw from the rng "
+                       "you are given"))
 
 
 register(Exercise(
@@ -428,25 +440,29 @@ def _same_points(a, b):
 
 def _check_grid(grid_points, low, high, budget):
     call = f"grid_points({low.tolist()}, {high.tolist()}, budget={budget})"
-    out = _float_array(call, "the result", _run(call, grid_points, low.copy(), high.copy(),
+    out = _float_array(call, N_("the result"), _run(call, grid_points, low.copy(), high.copy(),
                                                 budget))
     expected = search.grid_points(low, high, budget)
     k, num_dims = search.points_per_axis(budget, low.size), low.size
     if out.ndim != 2 or out.shape[1] != num_dims:
-        _fail(call, f"returned shape {out.shape}, expected (number of points, {num_dims}): one "
-                    "row per point, one column per hyperparameter")
+        _fail(call, tr("returned shape {out_shape}, expected (number of points, {num_dims}): one "
+                       "row per point, one column per hyperparameter", out_shape=out.shape,
+                       num_dims=num_dims))
     if out.shape[0] > budget:
         mistake = GRID_PER_AXIS if out.shape[0] == budget ** num_dims else None
-        _fail(call, f"returned {out.shape[0]} points, more than the budget of {budget} "
-                    f"(a grid of {k} values per hyperparameter has {k}**{num_dims} = "
-                    f"{k ** num_dims} points)", mistake)
+        _fail(call, tr("returned {points} points, more than the budget of {budget} (a grid of "
+                       "{k} values per hyperparameter has {k}**{num_dims} = {grid_size} points)",
+                       points=out.shape[0], budget=budget, k=k, num_dims=num_dims,
+                       grid_size=k ** num_dims), mistake)
     if out.shape[0] != expected.shape[0]:
         hint = ""
         if out.shape[0] == (k - 1) ** num_dims:
-            hint = (f"; note that {budget} ** (1/{num_dims}) = {budget ** (1 / num_dims)!r} "
-                    "in floating point, so int() of it can be one too small")
-        _fail(call, f"returned {out.shape[0]} points; the largest full grid within the budget "
-                    f"has {k} values per hyperparameter, {k ** num_dims} points{hint}")
+            hint = tr("; note that {budget} ** (1/{num_dims}) = {root!r} in floating point, "
+                      "so int() of it can be one too small", budget=budget, num_dims=num_dims,
+                      root=budget ** (1 / num_dims))
+        _fail(call, tr("returned {points} points; the largest full grid within the budget has "
+                       "{k} values per hyperparameter, {grid_size} points{hint}",
+                       points=out.shape[0], k=k, grid_size=k ** num_dims, hint=hint))
     if _same_points(out, expected):
         return
     mistake = GRID_LINEAR if _same_points(out, grid_points_linear(low, high, budget)) else None
@@ -454,19 +470,20 @@ def _check_grid(grid_points, low, high, budget):
         got = np.unique(out[:, j])
         want = np.unique(expected[:, j])
         if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=0.0):
-            _fail(call, f"the values of hyperparameter {j} should be "
-                        f"{np.array2string(want, precision=4)} (10 ** linspace(low, high, "
-                        f"{k}), both ends included), got {np.array2string(got, precision=4)}",
+            _fail(call, tr("the values of hyperparameter {j} should be {want} (10 ** "
+                           "linspace(low, high, {k}), both ends included), got {got}", j=j,
+                           want=np.array2string(want, precision=4), k=k,
+                           got=np.array2string(got, precision=4)),
                   mistake)
-    _fail(call, "every combination of the per-hyperparameter values must appear exactly once",
-          mistake)
+    _fail(call, tr("every combination of the per-hyperparameter values must appear exactly "
+                   "once"), mistake)
 
 
 def _random_call(random_points, low, high, budget, seed):
     call = (f"random_points({low.tolist()}, {high.tolist()}, budget={budget}, "
             f"rng=np.random.default_rng({seed}))")
     out = _run(call, random_points, low.copy(), high.copy(), budget, np.random.default_rng(seed))
-    return call, _float_array(call, "the result", out)
+    return call, _float_array(call, N_("the result"), out)
 
 
 def _check_random(random_points, low, high, budget, seed):
@@ -476,45 +493,47 @@ def _check_random(random_points, low, high, budget, seed):
         distinct = min(np.unique(out[:, j]).size for j in range(num_dims))
         if distinct < out.shape[0]:
             mistake = RANDOM_GRID if distinct ** num_dims == out.shape[0] else None
-            _fail(call, f"a hyperparameter takes only {distinct} different values over "
-                        f"{out.shape[0]} points: draw every coordinate of every point on its "
-                        "own", mistake)
+            _fail(call, tr("a hyperparameter takes only {distinct} different values over {points} "
+                           "points: draw every coordinate of every point on its own",
+                           distinct=distinct, points=out.shape[0]), mistake)
     if out.shape != (budget, num_dims):
-        _fail(call, f"returned shape {out.shape}, expected ({budget}, {num_dims}): `budget` "
-                    "points, one column per hyperparameter")
+        _fail(call, tr("returned shape {out_shape}, expected ({budget}, {num_dims}): `budget` "
+                       "points, one column per hyperparameter", out_shape=out.shape,
+                       budget=budget, num_dims=num_dims))
     many = 4000
     big_call, big = _random_call(random_points, low, high, many, seed)
     if big.shape != (many, num_dims) or np.any(~np.isfinite(big)) or np.any(big <= 0):
-        _fail(big_call, f"should return {many} points of positive values, shape ({many}, "
-                        f"{num_dims})")
+        _fail(big_call, tr("should return {many} points of positive values, shape ({many}, "
+                           "{num_dims})", many=many, num_dims=num_dims))
     exps = np.log10(big)
     for j in range(num_dims):
         if ks_distance(big[:, j], 10.0 ** low[j], 10.0 ** high[j]) <= _ks_threshold(many):
-            _fail(big_call, f"hyperparameter {j} is uniform in its values, not in their "
-                            "exponents", RANDOM_LINEAR)
+            _fail(big_call, tr("hyperparameter {j} is uniform in its values, not in their "
+                               "exponents", j=j), RANDOM_LINEAR)
         if exps[:, j].min() < low[j] - 1e-9 or exps[:, j].max() > high[j] + 1e-9:
-            _fail(big_call, f"hyperparameter {j} leaves its range [10**{_fmt(low[j])}, "
-                            f"10**{_fmt(high[j])}]")
+            _fail(big_call, tr("hyperparameter {j} leaves its range [10**{low}, 10**{high}]",
+                               j=j, low=_fmt(low[j]), high=_fmt(high[j])))
         distance = ks_distance(exps[:, j], low[j], high[j])
         if distance > _ks_threshold(many):
-            _fail(big_call, f"log10 of hyperparameter {j} is not uniform on "
-                            f"[{_fmt(low[j])}, {_fmt(high[j])}] (KS distance {distance:.3f})")
+            _fail(big_call, tr("log10 of hyperparameter {j} is not uniform on [{low}, {high}] "
+                               "(KS distance {distance:.3f})", j=j, low=_fmt(low[j]),
+                               high=_fmt(high[j]), distance=distance))
     unit = (exps - low) / (high - low)
     correlation = np.corrcoef(unit, rowvar=False)
     off_diagonal = np.abs(correlation[~np.eye(num_dims, dtype=bool)]).max()
     if off_diagonal > 0.2:
         mistake = SAME_DRAW if off_diagonal > 0.999 else None
-        _fail(big_call, f"the coordinates of a point are correlated (correlation "
-                        f"{off_diagonal:.3f} between the exponents of two hyperparameters): "
-                        "draw them independently", mistake)
+        _fail(big_call, tr("the coordinates of a point are correlated (correlation "
+                           "{off_diagonal:.3f} between the exponents of two hyperparameters): "
+                           "draw them independently", off_diagonal=off_diagonal), mistake)
     _, again = _random_call(random_points, low, high, budget, seed)
     if not np.array_equal(again, out):
-        _fail(call, "two calls with generators of the same seed gave different points: draw "
-                    "them from rng")
+        _fail(call, tr("two calls with generators of the same seed gave different points: draw "
+                       "them from rng"))
     _, other = _random_call(random_points, low, high, budget, seed + 1)
     if np.array_equal(other, out):
-        _fail(call, "generators with different seeds gave the same points: draw them from "
-                    "the rng you are given")
+        _fail(call, tr("generators with different seeds gave the same points: draw them from the "
+                       "rng you are given"))
 
 
 def _search_ranges(rng, num_dims):
@@ -615,10 +634,11 @@ NARROW_MISTAKES = [
 def _as_range(call, value):
     """A student's (low_exp, high_exp) as two floats."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        _fail(call, f"should return a pair (low_exp, high_exp), got {type(value).__name__}")
+        _fail(call, tr("should return a pair (low_exp, high_exp), got {type}",
+                       type=type(value).__name__))
     pair = _float_array(call, "(low_exp, high_exp)", list(value))
     if pair.shape != (2,):
-        _fail(call, "low_exp and high_exp should be single numbers")
+        _fail(call, tr("low_exp and high_exp should be single numbers"))
     return pair
 
 
@@ -638,9 +658,11 @@ def check_narrow_range(rng, narrow_range):
                                    rtol=1e-9, atol=1e-12)), None)
     ok = sorted((t for t in trials if t["status"] == "ok"), key=lambda t: -t["score"])
     best = ", ".join(f"{t['params'][param]:.3g} (score {t['score']:.3f})" for t in ok[:keep_top])
-    _fail(call, f"returned ({got[0]:.4f}, {got[1]:.4f}), expected ({expected[0]:.4f}, "
-                f"{expected[1]:.4f}). The {keep_top} best 'ok' trials have {param} = {best}; "
-                f"the centre is the mean of their log10 values, {np.mean(expected):.4f}",
+    _fail(call, tr("returned ({got_low:.4f}, {got_high:.4f}), expected ({low:.4f}, "
+                   "{high:.4f}). The {keep_top} best 'ok' trials have {param} = {best}; the "
+                   "centre is the mean of their log10 values, {centre:.4f}", got_low=got[0],
+                   got_high=got[1], low=expected[0], high=expected[1], keep_top=keep_top,
+                   param=param, best=best, centre=np.mean(expected)),
           mistake)
 
 
@@ -722,8 +744,8 @@ def check_edge_warning(rng, edge_warning):
         text = ", ".join(f"{a:.4g}" for a in args)
         answer = _run(f"edge_warning({text})", edge_warning, *args)
         if answer is not None and answer not in ("low", "high"):
-            _fail(f"edge_warning({text})", f"returned {answer!r}; return exactly 'low', 'high' "
-                                           "or None")
+            _fail(f"edge_warning({text})", tr("returned {answer!r}; return exactly 'low', 'high' "
+                                              "or None", answer=answer))
         got.append(answer)
         expected.append(search.edge_warning(*args))
     if got == expected:
@@ -737,12 +759,14 @@ def check_edge_warning(rng, edge_warning):
     i = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)
     value, m = calls[i]
     position = (math.log10(value) - low) / width
-    margin_text = "the default margin 0.1" if m is None else f"margin={m:g}"
+    margin_text = tr("the default margin 0.1") if m is None else f"margin={m:g}"
     _fail(f"edge_warning({value:.4g}, {_fmt(low)}, {_fmt(high)}"
           + ("" if m is None else f", {m:g}") + ")",
-          f"returned {_answer_text(got[i])}, expected {_answer_text(expected[i])}: "
-          f"log10({value:.4g}) = {math.log10(value):.3f} sits at {position:.1%} of the range "
-          f"[{_fmt(low)}, {_fmt(high)}] ({margin_text})", mistake)
+          tr("returned {answer}, expected {expected}: log10({value:.4g}) = {log_value:.3f} "
+             "sits at {position:.1%} of the range [{low}, {high}] ({margin_text})",
+             answer=_answer_text(got[i]), expected=_answer_text(expected[i]), value=value,
+             log_value=math.log10(value), position=position, low=_fmt(low), high=_fmt(high),
+             margin_text=margin_text), mistake)
 
 
 register(Exercise(

@@ -25,6 +25,7 @@ from cs231n_lib.grading import (
     Case, CheckFailure, Exercise, GradingAbort, Habit, Mistake, exception_name, known_mistake,
     register,
 )
+from cs231n_lib.i18n import tr
 from cs231n_lib.models import FullyConnectedNet
 from cs231n_lib.recipes import model_spec
 from cs231n_lib.solver import Solver
@@ -338,14 +339,16 @@ def _train_and_score(train_best_model, seed):
     except GradingAbort as exc:    # hung, crashed or used the reference: the same for every cell
         return {"abort": exc}
     except Exception as exc:
-        return {"problem": f"{call} raised {exception_name(exc)}: {exc}"}
+        return {"problem": tr("{call} raised {error}: {message}", call=call,
+                              error=exception_name(exc), message=exc)}
     seconds = time.perf_counter() - start
     problem = recipes._spec_problem(spec)
     if problem:
         return {"problem": f"{call}: {problem}"}
     if seconds > OVER_BUDGET * TIME_BUDGET_S:
-        return {"problem": f"{call} took {seconds:.1f} s; the budget is {TIME_BUDGET_S:g} s. "
-                           "Measure how long an epoch takes and plan the epochs to fit."}
+        return {"problem": tr("{call} took {seconds:.1f} s; the budget is {budget:g} s. Measure "
+                              "how long an epoch takes and plan the epochs to fit.", call=call,
+                              seconds=seconds, budget=TIME_BUDGET_S)}
     X_held, y_held = recipes.heldout_data()
     result = {"seconds": seconds, "heldout": recipes.spec_accuracy(spec, X_held, y_held),
               "val": recipes.spec_accuracy(spec, data["X_val"], data["y_val"])}
@@ -388,17 +391,19 @@ def _check_recipe(exercise_name):
         accuracy = result["heldout"]
         if accuracy >= threshold:
             return
-        message = (f"train_best_model: held-out accuracy {accuracy:.3f}, this cell needs "
-                   f"{threshold:.2f} (validation accuracy of the returned model "
-                   f"{result['val']:.3f}; the course's recipe reaches {REFERENCE_ACCURACY} "
-                   f"in {TIME_BUDGET_S:g} s).")
+        message = tr("train_best_model: held-out accuracy {accuracy:.3f}, this cell needs "
+                     "{threshold:.2f} (validation accuracy of the returned model {val:.3f}; the "
+                     "course's recipe reaches {reference} in {budget:g} s).", accuracy=accuracy,
+                     threshold=threshold, val=result["val"], reference=REFERENCE_ACCURACY,
+                     budget=TIME_BUDGET_S)
         if accuracy < CHANCE_LEVEL and result["val_fitted"] < CHANCE_LEVEL:
             message += "\n" + known_mistake(UNTRAINED_NETWORK.label, UNTRAINED_NETWORK.explanation)
         elif result["val_fitted"] - result["val"] > PREPROCESSING_GAP:
-            message += (f"\nWith mean and std fitted on data['X_train'] the same network gets "
-                        f"{result['val_fitted']:.3f} on the validation digits."
-                        "\n" + known_mistake(PREPROCESSING_NOT_RETURNED.label,
-                                              PREPROCESSING_NOT_RETURNED.explanation))
+            message += ("\n" + tr("With mean and std fitted on data['X_train'] the same "
+                                   "network gets {val:.3f} on the validation digits.",
+                                   val=result["val_fitted"])
+                        + "\n" + known_mistake(PREPROCESSING_NOT_RETURNED.label,
+                                                PREPROCESSING_NOT_RETURNED.explanation))
         raise CheckFailure(message)
     return check_train_best_model
 
