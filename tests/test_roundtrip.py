@@ -152,3 +152,19 @@ def test_a_roster_gives_formgrader_names_and_a_bad_one_is_a_usage_error(course, 
     assert cli.main(["grade", str(root / "class"), "--work-dir", str(work), "--course-root", str(root),
                      "--roster", str(roster)]) == 2
     assert "needs an id column" in capsys.readouterr().err
+
+
+def test_a_new_gradebook_is_stamped_with_nbgraders_schema_version(tmp_path):
+    """The gradebook made by `course grade` (schema version read in process) carries the same
+    alembic version as one nbgrader makes itself (`alembic heads` in a subprocess)."""
+    from nbgrader import api
+    from sqlalchemy import create_engine, text
+    original = api.get_alembic_version
+    with gradebook._open(tmp_path / "gradebook.db", pipeline.COURSE_ID):
+        pass
+    assert api.get_alembic_version is original       # nbgrader's own function is put back
+    engine = create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    with engine.connect() as connection:
+        stamped = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine.dispose()
+    assert stamped == original()

@@ -1,6 +1,6 @@
 """Plain-data messages between the grader and a student's worker process.
 
-Values cross the process boundary as JSON with arrays as base64 `.npy` bytes — never pickles,
+Values cross the process boundary as JSON with arrays as base64 raw bytes, dtype and shape — never pickles,
 never objects: whatever the student's code returns, the grader receives numbers, strings,
 arrays of numbers, tuples/lists/dicts of those, and handles (cs231n_lib.values) standing for
 objects that stay in the worker (a namedtuple or dataclass cache). The worker makes a result
@@ -13,7 +13,7 @@ numerical gradient) travel as references to module-level functions, optionally w
 import base64
 import functools
 import importlib
-import io
+import math
 
 import numpy as np
 
@@ -28,20 +28,33 @@ class BridgeError(ValueError):
     """A value cannot be sent, or a received message is not plain data."""
 
 
-def _array_to_text(array):
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def _array_to_tree(array):
+    # Raw bytes plus dtype and shape: ~5x cheaper than a .npy file per array (np.load parses
+    # its header with ast.literal_eval), and a grading sends some 30,000 arrays each way.
+    # (tobytes is C order for any layout; np.ascontiguousarray would turn a 0-d array into 1-d)
+    return {"t": "nd", "v": base64.b64encode(array.tobytes()).decode("ascii"),
+            "d": array.dtype.str, "s": list(array.shape)}
 
 
-def _array_from_text(text):
+def _array_from_tree(tree):
+    """The array of an "nd" tree, checked: numeric dtype, sane shape, bytes that fit it."""
+    text, dtype, shape = tree.get("v"), tree.get("d"), tree.get("s")
+    if not isinstance(text, str) or not isinstance(dtype, str) or not isinstance(shape, list) \
+            or not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 64:
+        raise BridgeError("malformed array")
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError, SyntaxError) as exc:
+        raise BridgeError(f"malformed array dtype {tree['d']!r}") from exc
+    if dtype.kind not in "biufc" or dtype.subdtype is not None:
+        raise BridgeError(f"arrays must hold numbers, got dtype {dtype}")
+    if len(text) > MAX_ARRAY_BYTES * 4 // 3 + 4:
+        raise BridgeError(f"array larger than the {MAX_ARRAY_BYTES} bytes limit")
     raw = base64.b64decode(text.encode("ascii"), validate=True)
-    if len(raw) > MAX_ARRAY_BYTES:
-        raise BridgeError(f"array of {len(raw)} bytes is larger than the {MAX_ARRAY_BYTES} limit")
-    array = np.load(io.BytesIO(raw), allow_pickle=False)
-    if array.dtype.kind not in "biufc":
-        raise BridgeError(f"arrays must hold numbers, got dtype {array.dtype}")
-    return array
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise BridgeError(f"array of {len(raw)} bytes does not match shape {tuple(shape)} {dtype}")
+    # bytearray: a writable array the grader may update in place (never a view of the message)
+    return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
 
 
 def _function_ref(fn):
@@ -55,7 +68,7 @@ def _function_ref(fn):
 
 
 def encode(value, depth=0, drop_functions=False):
-    """Turn a plain value into a JSON-able tree (arrays as base64 .npy).
+    """Turn a plain value into a JSON-able tree (arrays as base64 bytes, dtype and shape).
 
     drop_functions: send functions as None (the worker uses this for the arguments it returns,
     so the grader never resolves a function name chosen by student code).
@@ -71,7 +84,7 @@ def encode(value, depth=0, drop_functions=False):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufc":
             raise BridgeError(f"arrays must hold numbers, got dtype {value.dtype}")
-        return {"t": "nd", "v": _array_to_text(np.asarray(value))}
+        return _array_to_tree(value)
     if isinstance(value, np.bool_):
         return {"t": "v", "v": bool(value)}
     if isinstance(value, values.Handle):
@@ -124,7 +137,7 @@ def decode(tree, depth=0, allow_functions=False, _count=None, handles=None):
     if kind == "float":
         return float(value)
     if kind == "nd":
-        return _array_from_text(value)
+        return _array_from_tree(tree)
     if kind in ("list", "tuple"):
         items = [decode(v, depth + 1, allow_functions, _count, handles) for v in value]
         return items if kind == "list" else tuple(items)

@@ -319,11 +319,42 @@ class LibraryCopy:
             _install_tripwires(package.parent / (module.replace(".", "/") + ".py"), module, names)
         import compileall
         compileall.compile_dir(str(package), quiet=1)  # workers then import without compiling
+        _add_font_cache(self.dir / MATPLOTLIB_CACHE)
         for path in [self.dir, *self.dir.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+MATPLOTLIB_CACHE = "matplotlib-cache"
+_FONT_CACHE = {}
+
+
+def _add_font_cache(target):
+    """Matplotlib's font list, built once per grading process and put in each library copy.
+
+    Every worker has a fresh, empty MPLCONFIGDIR, so `import matplotlib.pyplot` in a set-up
+    cell would scan the system's fonts again (~0.7 s per worker, a dozen workers per student).
+    The worker copies this file into its own config folder before any student code runs; the
+    library copy is read-only to workers, so no student can change another's copy. No cache
+    (matplotlib missing, the build failed) just means the slow path."""
+    if "dir" not in _FONT_CACHE:
+        built = Path(tempfile.mkdtemp(prefix="course-mpl-"))
+        env = {"MPLCONFIGDIR": str(built), "MPLBACKEND": "Agg", "PATH": os.environ.get("PATH", ""),
+               "LANG": "C.UTF-8"}
+        try:
+            subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=120, check=False)
+        except (OSError, subprocess.SubprocessError):
+            pass
+        _FONT_CACHE["dir"] = built
+        import atexit
+        atexit.register(shutil.rmtree, built, ignore_errors=True)
+    target.mkdir()
+    for path in _FONT_CACHE["dir"].glob("fontlist-*.json"):
+        shutil.copyfile(path, target / path.name)
 
 
 def _install_tripwires(path, module, names):
