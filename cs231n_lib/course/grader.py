@@ -181,17 +181,38 @@ def _answer_step(key, student_cell, problems):
 
 # ----------------------------------------------------------------------------- running
 
+def course_prefix(steps):
+    """The leading course cells (set-up and code) before anything a student wrote: the fork
+    server runs them once per assignment instead of once per submission (same code, same
+    order, before any student code either way)."""
+    count = 0
+    while count < len(steps) and steps[count].role in ("setup", "code"):
+        count += 1
+    return steps[:count]
+
+
+def _reply_text(reply):
+    """(ok, text for the student) of a worker's reply to a cell."""
+    output = reply.get("output", "")
+    if reply.get("ok"):
+        return True, output
+    return False, output + f"{reply.get('traceback', '')}{reply.get('error', 'Error')}: {reply.get('message', '')}"
+
+
 class Session:
     """A worker plus the cells that ran successfully, so it can be restarted where it was."""
 
-    def __init__(self, library, limits, hide):
+    def __init__(self, library, limits, hide, prefix=()):
         self.worker = sandbox.Worker(library, limits, hide=hide)
+        self.prefix = list(prefix)
         self.done = []
         self.restarts = 0
         self.broken = False
 
     def start(self):
-        self.worker.start()
+        """Start the worker; returns [(ok, text)] of the prefix cells, run before it forked."""
+        replies = self.worker.start(prefix=[step.code for step in self.prefix])
+        return [_reply_text(reply) for reply in replies]
 
     def run(self, step):
         """Run one step; returns (ok, text for the student)."""
@@ -206,11 +227,10 @@ class Session:
         except sandbox.WorkerDied as exc:
             self.restart()
             return False, tr("this cell ended the Python process ({reason})", reason=exc)
-        output = reply.get("output", "")
-        if reply.get("ok"):
+        ok, text = _reply_text(reply)
+        if ok:
             self.done.append(step)
-            return True, output
-        return False, output + f"{reply.get('traceback', '')}{reply['error']}: {reply['message']}"
+        return ok, text
 
     def restart(self):
         """A fresh worker with every cell that had worked re-run; gives up after a few tries."""
@@ -220,7 +240,7 @@ class Session:
             self.worker.kill()
             return
         try:
-            self.worker.start()
+            self.start()
             for step in self.done:
                 self.worker.exec(step.code)
         except (sandbox.WorkerTimeout, sandbox.WorkerDied):
@@ -404,12 +424,14 @@ def grade_notebook(source, submission_text, *, student, assignment, notebook, li
         return result
     steps, result.problems = build_program(source, submission, full=full)
     result.problems += copied_from_reference(steps, assignment)
-    session = Session(library, limits or sandbox.Limits(), hide)
+    prefix = course_prefix(steps)
+    session = Session(library, limits or sandbox.Limits(), hide, prefix)
     try:
-        session.start()
+        outcomes = list(zip(prefix, session.start()))
         failed_answers = {}
-        for step in steps:
-            ok, text = session.run(step)
+        for step in steps[len(prefix):]:
+            outcomes.append((step, session.run(step)))
+        for step, (ok, text) in outcomes:
             result.cell_outputs[step.cell_id] = text
             if not ok and step.role == "answer":
                 failed_answers[step.cell_id] = text.strip().splitlines()[-1] if text.strip() else "error"

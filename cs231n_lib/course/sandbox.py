@@ -14,6 +14,7 @@ runs as user `nobody`; as an ordinary user it runs in a user namespace without c
 Python and ctypes rather than bubblewrap: nothing to install (an instructor on a JupyterHub
 cannot apt-get), and as root the worker can drop to a real unprivileged user after the mounts.
 """
+import importlib.util
 import json
 import marshal
 import os
@@ -301,65 +302,123 @@ class LibraryCopy:
     `tripwires` lists (module, function) references that the graded exercises replace: in the
     copy their bodies are removed and calling them raises ReferenceUsed, so an answer that
     delegates to the reference (by import, alias or getattr) earns nothing.
+
+    Copies live on a shelf (a folder per grading process, or the one the pipeline hands its
+    pool processes): one compiled pristine copy, and per set of trip-wires a tree of hard links
+    to it in which only the trip-wired modules are new files. Making a copy then takes
+    milliseconds instead of a copy and a compilation of the whole package.
     """
 
-    def __init__(self, tripwires=()):
-        import cs231n_lib
-        self.dir = Path(tempfile.mkdtemp(prefix="course-lib-"))
-        package = self.dir / "cs231n_lib"
-        source = Path(cs231n_lib.__file__).parent
-        shutil.copytree(source, package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        # The embedded datasets sit beside the package (data/), where cs231n_lib.data looks.
-        shutil.copytree(source.parent / "data", self.dir / "data",
-                        ignore=shutil.ignore_patterns("*.py", "*.md"), dirs_exist_ok=True)
+    def __init__(self, tripwires=(), shelf=None):
+        shelf = Path(shelf) if shelf else default_shelf()
+        pristine = _pristine_copy(shelf)
+        self.dir = Path(tempfile.mkdtemp(prefix="lib-", dir=shelf))
+        _link_tree(pristine, self.dir)
         by_module = {}
         for module, name in tripwires:
             by_module.setdefault(module, set()).add(name)
         for module, names in by_module.items():
-            _install_tripwires(package.parent / (module.replace(".", "/") + ".py"), module, names)
-        import compileall
-        compileall.compile_dir(str(package), quiet=1)  # workers then import without compiling
-        _add_font_cache(self.dir / MATPLOTLIB_CACHE)
-        for path in [self.dir, *self.dir.rglob("*")]:
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+            _install_tripwires(self.dir / (module.replace(".", "/") + ".py"), module, names)
+        os.chmod(self.dir, 0o755)
+
+    @property
+    def shelf(self):
+        return self.dir.parent
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
 MATPLOTLIB_CACHE = "matplotlib-cache"
-_FONT_CACHE = {}
+PRISTINE = "pristine"
+_SHELF = {}
+_SHELF_LOCK = threading.Lock()
+
+
+def default_shelf():
+    """This process's shelf of library copies (removed when the process ends)."""
+    with _SHELF_LOCK:
+        if "dir" not in _SHELF:
+            shelf = Path(tempfile.mkdtemp(prefix="course-libs-"))
+            os.chmod(shelf, 0o755)
+            _SHELF["dir"] = shelf
+            import atexit
+            atexit.register(shutil.rmtree, shelf, ignore_errors=True)
+        return _SHELF["dir"]
+
+
+def _pristine_copy(shelf):
+    """shelf/pristine: the library and its data, compiled, read-only; made once per shelf."""
+    target = shelf / PRISTINE
+    with _SHELF_LOCK:
+        if not target.exists():
+            import cs231n_lib
+            building = Path(tempfile.mkdtemp(prefix=".building-", dir=shelf))
+            source = Path(cs231n_lib.__file__).parent
+            shutil.copytree(source, building / "cs231n_lib",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            # The embedded datasets sit beside the package (data/), where cs231n_lib.data looks.
+            shutil.copytree(source.parent / "data", building / "data",
+                            ignore=shutil.ignore_patterns("*.py", "*.md"), dirs_exist_ok=True)
+            import compileall
+            compileall.compile_dir(str(building / "cs231n_lib"), quiet=1)  # workers never compile
+            _add_font_cache(building / MATPLOTLIB_CACHE)
+            for path in [building, *building.rglob("*")]:
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)
+            try:
+                os.rename(building, target)
+            except OSError:   # another process sharing the shelf made it first
+                shutil.rmtree(building, ignore_errors=True)
+    return target
+
+
+def _link_tree(source, target):
+    """target mirrors source with hard links (the files are read-only to everyone)."""
+    for folder, dirs, files in os.walk(source):
+        into = Path(target) / os.path.relpath(folder, source)
+        into.mkdir(exist_ok=True)
+        os.chmod(into, 0o755)
+        for name in files:
+            os.link(os.path.join(folder, name), into / name)
+
+
+def _grader_font_cache():
+    """The folder holding this user's matplotlib font list, or None."""
+    home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for folder in (os.environ.get("MPLCONFIGDIR"), os.path.join(home_cache, "matplotlib")):
+        if folder and os.path.isdir(folder) and any(
+                n.startswith("fontlist-") and n.endswith(".json") for n in os.listdir(folder)):
+            return Path(folder)
+    return None
 
 
 def _add_font_cache(target):
-    """Matplotlib's font list, built once per grading process and put in each library copy.
-
-    Every worker has a fresh, empty MPLCONFIGDIR, so `import matplotlib.pyplot` in a set-up
-    cell would scan the system's fonts again (~0.7 s per worker, a dozen workers per student).
-    The worker copies this file into its own config folder before any student code runs; the
-    library copy is read-only to workers, so no student can change another's copy. No cache
-    (matplotlib missing, the build failed) just means the slow path."""
-    if "dir" not in _FONT_CACHE:
-        built = Path(tempfile.mkdtemp(prefix="course-mpl-"))
-        env = {"MPLCONFIGDIR": str(built), "MPLBACKEND": "Agg", "PATH": os.environ.get("PATH", ""),
-               "LANG": "C.UTF-8"}
+    """Matplotlib's font list for the fork server, so its `import matplotlib.pyplot` does not
+    scan the system's fonts (~1 s). Taken from the grader's own matplotlib cache; made there
+    (as matplotlib itself would) when missing. No cache just means the slow path."""
+    target.mkdir(exist_ok=True)
+    found = _grader_font_cache()
+    if found is None:
+        env = dict(os.environ, MPLBACKEND="Agg")
         try:
-            subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"],
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=120, check=False)
+            subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
+                           check=False)
         except (OSError, subprocess.SubprocessError):
             pass
-        _FONT_CACHE["dir"] = built
-        import atexit
-        atexit.register(shutil.rmtree, built, ignore_errors=True)
-    target.mkdir()
-    for path in _FONT_CACHE["dir"].glob("fontlist-*.json"):
+        found = _grader_font_cache()
+    for path in (found.glob("fontlist-*.json") if found else ()):
         shutil.copyfile(path, target / path.name)
+        os.chmod(target / path.name, 0o644)
+    os.chmod(target, 0o755)
 
 
 def _install_tripwires(path, module, names):
-    """Replace the named top-level functions of a module file by ReferenceUsed tripwires."""
+    """Replace the named top-level functions of a module file by ReferenceUsed tripwires.
+
+    The file is a hard link to the pristine copy: it is replaced, never written through."""
     import ast
+    import py_compile
     text = path.read_text()
     lines = text.splitlines(keepends=True)
     spans = []
@@ -369,52 +428,196 @@ def _install_tripwires(path, module, names):
             spans.append((first - 1, node.end_lineno, node.name))
     for first, last, name in sorted(spans, reverse=True):
         lines[first:last] = [TRIPWIRE.format(name=name, module=module)]
+    path.unlink()
     path.write_text("".join(lines) + TRIPWIRE_CLASS)
+    compiled = Path(importlib.util.cache_from_source(str(path)))
+    if compiled.exists():
+        compiled.unlink()
+    py_compile.compile(str(path), cfile=str(compiled), doraise=True)
+    for item in (path, compiled):
+        os.chmod(item, 0o644)
+
+
+def worker_env(scratch, library_dir=None, output_cap=None):
+    """A worker's environment. Scrubbed: nothing from the grader's (no paths, tokens or
+    grading flags)."""
+    python_dir = os.path.dirname(os.path.realpath(sys.executable))
+    path = ([str(library_dir)] if library_dir else []) + [site_packages()]
+    env = {
+        "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch), "TMPDIR": str(scratch),
+        "PYTHONPATH": os.pathsep.join(path), "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(Path(scratch) / ".matplotlib"),
+        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+        "LANG": "C.UTF-8",
+    }
+    if output_cap is not None:
+        env["COURSE_OUTPUT_CAP"] = str(output_cap)
+    return env
+
+
+class ForkServer:
+    """The fork server of one grading process (course/sandbox_zygote.py, started in the sandbox
+    by sandbox_launch.py): it has imported numpy and matplotlib before any student code and
+    forks each worker, in namespaces of its own, on request."""
+
+    PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "tqdm", "tqdm.auto", "json", "io")
+
+    def __init__(self, mode, shelf, hide):
+        self.mode, self.shelf, self.hide = mode, Path(shelf), list(hide)
+        self.base = Path(tempfile.mkdtemp(prefix="course-server-"))
+        os.chmod(self.base, 0o755)
+        self.scratch = self.base / "scratch"
+        self.proc = self.control = None
+        self.lock = threading.Lock()
+
+    def _spec(self, control_fd):
+        mode = self.mode
+        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
+                "uid": ids[0], "gid": ids[1], "answer_fd": control_fd, "env": worker_env(self.scratch),
+                "cwd": str(self.scratch), "root": str(self.base / "root"),
+                "scratch_bytes": FILE_SIZE_CAP * 2,
+                "limits": {"memory_bytes": DEFAULT_MEMORY_BYTES, "file_bytes": FILE_SIZE_CAP},
+                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
+                                                      "namespaces": mode.namespaces}}),
+                "zygote": {"sys_path": site_packages().split(os.pathsep),
+                           "preload": list(self.PRELOAD),
+                           "font_cache": str(self.shelf / PRISTINE / MATPLOTLIB_CACHE)}}
+        if mode.isolated:
+            spec["layout"] = layout(self.shelf, self.scratch, ids, self.hide)
+        return spec
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self):
+        import socket
+        self.stop()
+        for sub in ("scratch", "root"):
+            (self.base / sub).mkdir(exist_ok=True)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        spec_fd, spec_w = os.pipe()
+        spec = marshal.dumps(self._spec(theirs.fileno()))
+        assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
+        os.write(spec_w, spec)
+        os.close(spec_w)
+        python = os.path.realpath(sys.executable)
+        try:
+            # -S: no site at start (quick); PYTHONHASHSEED as every worker always had it.
+            self.proc = subprocess.Popen(
+                [python, "-S", "-s", str(LAUNCHER), str(spec_fd)], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.base,
+                env={"LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+                     "PYTHONNOUSERSITE": "1"},
+                pass_fds=(theirs.fileno(), spec_fd), start_new_session=True)
+        finally:
+            theirs.close()
+            os.close(spec_fd)
+        self.control = ours
+        ready, _, _ = select.select([ours], [], [], 120)
+        first = ours.recv(1 << 16) if ready else b""
+        try:
+            first = json.loads(first)
+        except ValueError:
+            first = {"message": "the fork server did not start" if not ready else first}
+        if "sandbox" not in first:
+            self.stop()
+            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+
+    def spawn(self, library_dir, prefix, limits):
+        """A new worker: (commands, answers, lifeline, status) file descriptors, the grader's ends."""
+        import socket
+        request = json.dumps({"library": str(library_dir), "prefix": list(prefix),
+                              "output_cap": limits.output_cap,
+                              "limits": {"memory_bytes": limits.memory_bytes,
+                                         "file_bytes": FILE_SIZE_CAP}}).encode()
+        with self.lock:
+            for attempt in range(2):
+                if not self.alive():
+                    self.start()
+                pipes = [os.pipe() for _ in range(4)]
+                theirs = [pipes[0][0], pipes[1][1], pipes[2][0], pipes[3][1]]
+                ours = [pipes[0][1], pipes[1][0], pipes[2][1], pipes[3][0]]
+                try:
+                    socket.send_fds(self.control, [request], theirs)
+                    return ours
+                except OSError:
+                    for fd in ours:
+                        os.close(fd)
+                    self.stop()
+                    if attempt:
+                        raise WorkerDied("the fork server died")
+                finally:
+                    for fd in theirs:
+                        os.close(fd)
+
+    def stop(self):
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+_SERVERS = {}
+_SERVERS_LOCK = threading.Lock()
+MAX_SERVERS = 2
+
+
+def fork_server(mode, shelf, hide):
+    """The running fork server for this isolation mode, shelf and hidden paths (made on demand;
+    the least recently used goes when there are more than MAX_SERVERS)."""
+    ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+    # The same filesystem for the workers (hidden paths usually need no mask): the same server.
+    shape = json.dumps(layout(shelf, "/scratch", ids, hide)) if mode.isolated else ""
+    key = (mode.kind, tuple(mode.namespaces), str(shelf), shape)
+    with _SERVERS_LOCK:
+        server = _SERVERS.pop(key, None) or ForkServer(mode, shelf, hide)
+        _SERVERS[key] = server
+        while len(_SERVERS) > MAX_SERVERS:
+            _SERVERS.pop(next(iter(_SERVERS))).close()
+        return server
+
+
+def stop_fork_servers():
+    with _SERVERS_LOCK:
+        while _SERVERS:
+            _SERVERS.popitem()[1].close()
+
+
+import atexit  # noqa: E402
+atexit.register(stop_fork_servers)
 
 
 class Worker:
-    """One student process. exec() runs a cell, call() calls a function on plain data."""
+    """One student process. exec() runs a cell, call() calls a function on plain data.
+
+    Forked by the fork server (ForkServer), never reused: start() gives a fresh one; `prefix`
+    names the course's leading set-up cells, which the server runs once per assignment."""
 
     def __init__(self, library, limits=None, hide=(), base=None):
         self.limits = limits or Limits()
         self.library = library
-        self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="course-student-"))
-        os.chmod(self.base, 0o755)
-        self.scratch = self.base / "scratch"
+        self.base = Path(base) if base else None
         self.hide = list(hide)
         self.proc = None
-        self._answers = None
+        self._commands = self._answers = self._lifeline = self._status = None
         self._buffer = b""
         self.mode = Mode("none", reason="--no-isolation") if self.limits.isolation == "none" else None
         # Stop waiting (and kill the worker) when the grading task is cancelled (Dask).
         self.cancelled = getattr(_CANCEL, "check", None) or (lambda: False)
-
-    def _env(self):
-        # Scrubbed: nothing from the grader's environment (no paths, tokens or grading flags).
-        python_dir = os.path.dirname(os.path.realpath(sys.executable))
-        return {
-            "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
-            "PYTHONPATH": str(self.library.dir) + os.pathsep + site_packages(),
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
-            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "COURSE_OUTPUT_CAP": str(self.limits.output_cap), "LANG": "C.UTF-8",
-        }
-
-    def _spec(self, answer_fd):
-        mode = self.mode
-        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
-        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
-                "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": self._env(),
-                "cwd": str(self.scratch), "root": str(self.base / "root"),
-                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP},
-                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
-                                                      "namespaces": mode.namespaces}})}
-        if mode.isolated:
-            spec["layout"] = layout(self.library.dir, self.scratch, ids, self.hide)
-        return spec
 
     def _resolve_mode(self):
         if self.mode is None:
@@ -423,25 +626,42 @@ class Worker:
                 raise WorkerDied("refusing to run student code without isolation: "
                                  + self.mode.describe())
 
-    def start(self, program=None, expect_ready=True):
-        """(Re)start the worker process; waits until it is ready."""
+    def start(self, program=None, expect_ready=True, prefix=()):
+        """A new worker process; waits until it is ready. Returns the prefix cells' replies."""
         self.kill()
         self._resolve_mode()
+        if program is not None:
+            return self._start_program(program, expect_ready)
+        server = fork_server(self.mode, self.library.dir.parent, self.hide)
+        fds = server.spawn(self.library.dir, prefix, self.limits)
+        self._commands = os.fdopen(fds[0], "wb")
+        self._answers, self._lifeline, self._status = fds[1:]
+        self._buffer = b""
+        timeout = max(30.0, self.limits.timeout)
+        first = self._receive(timeout)            # what the sandbox achieved, or its error
+        if "sandbox" not in first:
+            self.kill()
+            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+        ready = self._receive(timeout + 30.0 * len(prefix))   # the worker's "ready" line
+        if "ready" not in ready:
+            self.kill()
+            raise WorkerDied(f"the worker could not start: {ready.get('message', ready)}")
+        return ready.get("prefix", [])
+
+    def _start_program(self, program, expect_ready):
+        """Run `program` (python arguments) in a sandbox of its own (the isolation probe)."""
+        self.base = self.base or Path(tempfile.mkdtemp(prefix="course-student-"))
+        os.chmod(self.base, 0o755)
         for sub in ("scratch", "root"):
             (self.base / sub).mkdir(exist_ok=True)
         read_fd, write_fd = os.pipe()
-        # The spec goes through a pipe, not argv: student code may read its init's cmdline.
         spec_fd, spec_w = os.pipe()
-        spec = marshal.dumps(self._spec(write_fd))
-        assert len(spec) < 60000, "the sandbox spec must fit in a pipe buffer"
+        spec = marshal.dumps(self._program_spec(write_fd))
         os.write(spec_w, spec)
         os.close(spec_w)
         python = os.path.realpath(sys.executable)
-        program = program or ["-m", "cs231n_lib.course.worker", str(write_fd)]
         argv = [python, "-I", "-S", str(LAUNCHER), str(spec_fd), "--", python, *program]
         try:
-            # No preexec_fn: the launcher sets limits and the death signal itself, so the
-            # grader can start workers from any thread (Dask) without fork-safety worries.
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 cwd=self.base, env={"LANG": "C.UTF-8"}, pass_fds=(write_fd, spec_fd),
@@ -449,22 +669,38 @@ class Worker:
         finally:
             os.close(write_fd)
             os.close(spec_fd)
+        self._commands = self.proc.stdin
         self._answers = read_fd
         self._buffer = b""
         timeout = max(30.0, self.limits.timeout)
-        first = self._receive(timeout)            # what the launcher achieved, or its error
+        first = self._receive(timeout)
         if "sandbox" not in first:
             self.kill()
             raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
         if expect_ready:
-            self._receive(timeout)                # the worker's "ready" line
-        return self
+            self._receive(timeout)
+        return []
+
+    def _program_spec(self, answer_fd):
+        mode = self.mode
+        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+        scratch = self.base / "scratch"
+        env = worker_env(scratch, self.library.dir, self.limits.output_cap)
+        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
+                "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": env,
+                "cwd": str(scratch), "root": str(self.base / "root"),
+                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP},
+                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
+                                                      "namespaces": mode.namespaces}})}
+        if mode.isolated:
+            spec["layout"] = layout(self.library.dir, scratch, ids, self.hide)
+        return spec
 
     def _send(self, message):
         try:
-            self.proc.stdin.write((json.dumps(message) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
+            self._commands.write((json.dumps(message) + "\n").encode())
+            self._commands.flush()
+        except (BrokenPipeError, OSError, ValueError, AttributeError) as exc:
             raise WorkerDied(self._death_reason()) from exc
 
     def _receive(self, timeout):
@@ -496,13 +732,22 @@ class Worker:
             raise WorkerDied("sent an answer that is not valid JSON") from exc
 
     def _death_reason(self):
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                return "stopped answering"
+            return _describe_exit(code if code >= 0 else None, -code if code < 0 else None)
+        if self._status is None:
             return "stopped answering"
-        if code < 0:
-            return f"the Python process was killed by signal {signal.Signals(-code).name}"
-        return f"the Python process exited with status {code}"
+        ready, _, _ = select.select([self._status], [], [], 2.0)
+        text = os.read(self._status, 64) if ready else b""
+        if not text.strip().isdigit():
+            return "stopped answering"
+        status = int(text)
+        if os.WIFSIGNALED(status):
+            return _describe_exit(None, os.WTERMSIG(status))
+        return _describe_exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125, None)
 
     def exec(self, code, timeout=None):
         """Run one cell; returns the worker's reply dict (ok, output, error, message)."""
@@ -516,26 +761,49 @@ class Worker:
         return self._receive(timeout or self.limits.timeout)
 
     def kill(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
+        """End the worker and everything it started; returns once they are gone."""
+        if self.proc is not None and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.proc.wait()
-        for stream in (self.proc.stdin,):
+        if self._lifeline is not None:
+            # Its PID 1 kills the namespace when the lifeline closes, then closes the status pipe.
+            _close_fd(self._lifeline)
+            self._lifeline = None
+            if self._status is not None:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    ready, _, _ = select.select([self._status], [], [], 0.5)
+                    if ready and not os.read(self._status, 64):
+                        break
+        for name in ("_status", "_answers"):
+            fd = getattr(self, name)
+            if fd is not None:
+                _close_fd(fd)
+                setattr(self, name, None)
+        if self._commands is not None:
             try:
-                stream.close()
+                self._commands.close()
             except OSError:
                 pass
-        if self._answers is not None:
-            try:
-                os.close(self._answers)
-            except OSError:
-                pass
-            self._answers = None
+            self._commands = None
 
     def close(self):
         self.kill()
-        shutil.rmtree(self.base, ignore_errors=True)
+        if self.base is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _close_fd(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _describe_exit(code, signal_number):
+    if signal_number is not None:
+        return f"the Python process was killed by signal {signal.Signals(signal_number).name}"
+    return f"the Python process exited with status {code}"

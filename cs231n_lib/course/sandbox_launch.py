@@ -20,6 +20,10 @@ With mode "none" it only sets the resource limits and the death signal, then exe
 The first line written on SPEC["answer_fd"] is SPEC["ready_line"] (what was achieved, JSON made
 by the grader) or why it failed ({"ok": false, "error": "SandboxError", ...}); then PROGRAM
 speaks.
+
+With SPEC["zygote"] there is no PROGRAM: after step 4 this process (the namespace's init) keeps
+its privileges inside the sandbox and becomes the fork server of course/sandbox_zygote.py, which
+forks every student's worker (with its own namespaces, scratch and no privileges) on request.
 """
 import ctypes
 import marshal
@@ -172,6 +176,10 @@ def run_init(spec, argv, lifeline, status_w):
     if select.select([lifeline], [], [], 0)[0]:   # the launcher died before prctl took effect
         os._exit(125)
     build_root(spec, with_proc=True)
+    if spec.get("zygote"):
+        os.close(lifeline)
+        os.close(status_w)
+        run_zygote(spec)
     drop_privileges(spec)
     die_with(None)                                # setuid cleared it
     report(spec, None)
@@ -215,16 +223,37 @@ def set_limits(limits):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an over-large write fails, not kills
 
 
+def run_zygote(spec):
+    """Serve as the fork server (course/sandbox_zygote.py) until the grader lets go; never returns."""
+    try:
+        sandbox_zygote.serve(spec)
+    except BaseException as exc:   # noqa: BLE001 - the grader must hear why, then we are gone
+        report(spec, f"the fork server failed: {type(exc).__name__}: {exc}")
+    finally:
+        os._exit(0)
+
+
+sandbox_zygote = None
+
+
 def main():
+    global sandbox_zygote
     spec_fd = int(sys.argv[1])
     with os.fdopen(spec_fd, "rb") as spec_file:
         spec = marshal.loads(spec_file.read())
-    argv = sys.argv[sys.argv.index("--") + 1:]
+    argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
+    if spec.get("zygote"):
+        # Loaded now: once the new root is in place the checkout is out of sight.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import sandbox_zygote
     try:
         die_with(spec["grader_pid"])
-        set_limits(spec["limits"])
+        if not spec.get("zygote"):   # a fork server limits each worker it forks instead
+            set_limits(spec["limits"])
         names = spec["namespaces"]
         if spec["mode"] == "none":   # no isolation: limits and death with the grader only
+            if spec.get("zygote"):
+                run_zygote(spec)
             report(spec, None)
             exec_program(spec, argv)
         unshare(names, os.getuid(), os.getgid())
@@ -233,6 +262,8 @@ def main():
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         if "pid" not in names:
             build_root(spec, with_proc=False)
+            if spec.get("zygote"):
+                run_zygote(spec)
             drop_privileges(spec)
             report(spec, None)
             exec_program(spec, argv)

@@ -117,17 +117,30 @@ def _prepare_matplotlib():
             return
 
 
-def main():
-    answer_fd = int(sys.argv[1])
-    _prepare_matplotlib()
-    answers = os.fdopen(answer_fd, "w", buffering=1)
-    commands = sys.stdin
-    sys.stdin = io.StringIO("")  # student code must not read the command stream
+def run_prefix(cells):
+    """Run the course's own leading set-up cells; returns (namespace, their replies).
+
+    A fork server (course/sandbox_zygote.py) runs them once per assignment, before any
+    student code, and forks every student's worker from the result: the data they load and
+    the modules they import are then already there. Trusted code only: never a student's cell.
+    """
+    namespace = {"__name__": "__main__"}
+    return namespace, [_run_cell(code, namespace) for code in cells]
+
+
+def serve(commands, answers, namespace=None, prefix=(), output_cap=None):
+    """Answer the grader's commands until the command stream ends.
+
+    commands: a text stream of JSON lines; answers: a line-buffered text stream. The first
+    line written is the "ready" line, carrying the replies of the prefix cells (run_prefix)."""
+    global OUTPUT_CAP
+    if output_cap is not None:
+        OUTPUT_CAP = int(output_cap)
     from cs231n_lib import values
     from cs231n_lib.course import bridge
-    namespace = {"__name__": "__main__"}
+    namespace = {"__name__": "__main__"} if namespace is None else namespace
     handles = values.HandleTable()
-    answers.write(json.dumps({"ok": True, "ready": os.getpid()}) + "\n")
+    answers.write(json.dumps({"ok": True, "ready": os.getpid(), "prefix": list(prefix)}) + "\n")
     for line in commands:
         message = json.loads(line)
         if message["op"] == "exec":
@@ -140,6 +153,16 @@ def main():
         else:
             reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {message['op']!r}"}
         answers.write(json.dumps(reply) + "\n")
+
+
+def main():
+    """A worker started on its own (python -m cs231n_lib.course.worker ANSWER_FD)."""
+    answer_fd = int(sys.argv[1])
+    _prepare_matplotlib()
+    answers = os.fdopen(answer_fd, "w", buffering=1)
+    commands = sys.stdin
+    sys.stdin = io.StringIO("")  # student code must not read the command stream
+    serve(commands, answers)
 
 
 if __name__ == "__main__":
