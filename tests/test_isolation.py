@@ -399,6 +399,24 @@ def _descendants(pid):
     return found
 
 
+def _comm(pid):
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _sandboxed(pids):
+    """The processes of the sandbox (fork server, its helpers, the workers) among pids."""
+    return [p for p in pids if "sandbox_launch" in _cmdline(p)
+            or "cs231n_lib.course.worker" in _cmdline(p)]
+
+
+def _students(pids):
+    """The processes running student code (named by course/sandbox_zygote.py)."""
+    return [p for p in pids if _comm(p) == "course-worker"]
+
+
 def _cmdline(pid):
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -431,8 +449,9 @@ def _wait_for(condition, seconds, what):
 def _ps_workers():
     if not shutil.which("ps"):
         return "(ps is not installed)"
-    ps = subprocess.run(["ps", "-eo", "pid,user,ppid,args"], capture_output=True, text=True).stdout
-    return "\n".join(l[:200] for l in ps.splitlines() if "cs231n_lib.course.worker" in l)
+    ps = subprocess.run(["ps", "-eo", "pid,user,ppid,comm,args"], capture_output=True,
+                        text=True).stdout
+    return "\n".join(l[:200] for l in ps.splitlines() if "sandbox_launch" in l or "course-" in l)
 
 
 @pytest.mark.parametrize("how,jobs", [("SIGKILL", 1), ("SIGKILL", 2), ("SIGTERM", 1),
@@ -449,9 +468,8 @@ def test_no_worker_outlives_a_killed_grader(who, listener, how, jobs):
                      "fixture_course", "--timeout", "600", "--jobs", str(jobs))
     try:
         def running_workers():
-            pids = [p for p in _descendants(proc.pid) if "cs231n_lib.course.worker" in _cmdline(p)]
-            students = [p for p in pids if "sandbox_launch" not in _cmdline(p)]
-            return pids if len(students) >= min(jobs, 2) else None
+            pids = _sandboxed(_descendants(proc.pid))
+            return pids if len(_students(pids)) >= min(jobs, 2) else None
         workers = _wait_for(running_workers, 120, "the students' infinite loops to start")
         # The Python process itself (runuser's and env's command lines name it too).
         grader = next(p for p in [proc.pid, *_descendants(proc.pid)]
@@ -460,7 +478,7 @@ def test_no_worker_outlives_a_killed_grader(who, listener, how, jobs):
             os.killpg(os.getpgid(grader), signal.SIGINT)   # what the terminal sends
         else:
             os.kill(grader, getattr(signal, how))
-        workers += [p for p in _descendants(proc.pid) if "cs231n_lib.course.worker" in _cmdline(p)]
+        workers += _sandboxed(_descendants(proc.pid))
         try:
             _wait_for(lambda: not _alive(workers), 30, "the workers to die")
         except AssertionError:
@@ -489,9 +507,8 @@ def test_cancelling_a_dask_task_kills_its_worker(tmp_path):
         future = client.submit(batch.grade_task, task, pure=False)
 
         def worker_pids():
-            pids = [p for p in set(_descendants(os.getpid())) - before
-                    if "cs231n_lib.course.worker" in _cmdline(p)]
-            return pids if any("sandbox_launch" not in _cmdline(p) for p in pids) else None
+            pids = _students(set(_descendants(os.getpid())) - before)
+            return pids or None
         workers = _wait_for(worker_pids, 120, "the student's infinite loop to start")
         future.cancel()
         try:

@@ -37,6 +37,13 @@ MAX_ASSIGNMENTS = 12       # assignment processes kept per base (least recently 
 CAP_LAST = 63
 PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
 O_PATH = getattr(os, "O_PATH", 0o10000000)
+PR_SET_NAME = 15
+WORKER_NAME = "course-worker"    # what ps shows for a process running student code
+
+
+def name_process(name):
+    """The process's name in ps and /proc/PID/comm (the command line stays the launcher's)."""
+    launch.libc.prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -192,6 +199,7 @@ def serve(spec):
             importlib.import_module(name)
         except Exception:   # a missing package fails later, in the cell that needs it
             pass
+    name_process("course-server")
     launch.report(spec, None)
     Base(spec, control).handle_all()
 
@@ -218,6 +226,8 @@ class Assignment:
         self.namespace, self.replies = None, []
 
     def run(self):
+        name_process("course-assign")
+        launch.die_with(None)      # without a PID namespace nothing else would end it
         try:
             if self.isolated:
                 launch.unshare(["mount"], os.getuid(), os.getgid())
@@ -285,6 +295,7 @@ class Student:
         self.spec = assignment.spec
 
     def run(self):
+        name_process("course-student")
         keep = {self.commands, self.answers, self.lifeline, self.status}
         _close_all_but(keep)
         spec = self.spec
@@ -306,6 +317,7 @@ class Student:
             os.waitpid(init, 0)
             os._exit(0)
         launch.die_with(None)
+        name_process("course-init")
         self._fresh_mounts(with_proc=True)
         self._drop_privileges()
         self._start_worker(init=True)
@@ -344,6 +356,7 @@ class Student:
     def _run_worker(self):
         try:
             launch.die_with(None)
+            name_process(WORKER_NAME)
             _close(self.lifeline, self.status)
             launch.set_limits(self.request["limits"])
             launch._check(launch.libc.prctl(launch.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
