@@ -125,8 +125,12 @@ def test_first_change_finds_changes_at_any_depth(change, where):
     np.arange(5, dtype=np.int32), np.array([True, False]), np.array([1 + 2j]),
     np.arange(6, dtype=">f8").reshape(2, 3), np.float32([1, 2])])
 def test_arrays_cross_the_bridge_unchanged_and_writable(array):
-    import json
-    received = bridge.decode(json.loads(json.dumps(bridge.encode(array))))
+    unpacker = bridge.Unpacker(limit=2**20)
+    message = bridge.pack({"value": bridge.encode(array)})
+    for start in range(0, len(message), 5):      # as a pipe may deliver it: in pieces
+        assert unpacker.next() is None
+        unpacker.feed(message[start:start + 5])
+    received = bridge.decode(unpacker.next()["value"])
     assert received.dtype == array.dtype and received.shape == array.shape
     assert np.array_equal(received, array)
     received[...] = 0                  # writable: the grader copies in-place changes into it

@@ -5,6 +5,7 @@ process; only the caller writes the gradebook, so parallel grading cannot corrup
 """
 import atexit
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from cs231n_lib import grading, i18n
 
@@ -31,6 +32,7 @@ class Task:
     exercise_modules: list = field(default_factory=list)  # extra registries to import first
     secret: str = ""      # the course's grading secret: hidden seeds, the same on every re-grade
     language: str = "en"    # the submission's edition: the checks speak it
+    library_dir: str = ""   # the trip-wired library copy the grading process made, if reachable
 
 
 def tripwires_for(assignment):
@@ -44,11 +46,20 @@ def tripwires_for(assignment):
     return sorted(pairs)
 
 
-def _library(tripwires):
+def library_for(tripwires):
+    """This process's trip-wired library copy for these trip-wires (made once)."""
     key = tuple(tuple(t) for t in tripwires)
     if key not in _LIBRARIES:
         _LIBRARIES[key] = sandbox.LibraryCopy(tripwires=key)
     return _LIBRARIES[key]
+
+
+def _library(task):
+    """The task's library copy: the one the grading process made and handed over (pool
+    processes on this machine share it, and their fork servers its shelf), else our own."""
+    if task.library_dir and Path(task.library_dir, "cs231n_lib").is_dir():
+        return sandbox.LibraryCopy.existing(task.library_dir)
+    return library_for(task.tripwires)
 
 
 @atexit.register
@@ -85,7 +96,7 @@ def grade_task(task):
         with sandbox.cancellable(_dask_cancel_check()), i18n.language(task.language):
             result = grader.grade_notebook(
                 task.source, task.text, student=task.student, assignment=task.assignment,
-                notebook=task.notebook, library=_library(task.tripwires),
+                notebook=task.notebook, library=_library(task),
                 limits=limits, hide=task.hide, full=task.full, secret=task.secret or None)
     except Exception as exc:  # a grader bug must not stop the batch either
         result = grader.NotebookResult(task.student, task.assignment, task.notebook,
@@ -121,7 +132,8 @@ def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
     # spawn: a clean interpreter per pool process (forking a process with threads is unsafe);
     # each pool process dies with this one, and its workers die with it.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=sandbox.die_with_parent) as pool:
+                             initializer=_start_pool_process,
+                             initargs=(_isolation_found(tasks),)) as pool:
         futures = {pool.submit(grade_task, task): index for index, task in enumerate(tasks)}
         results = [None] * len(tasks)
         # In completion order: a task checked clean when it finished is out of suspicion, so
@@ -134,6 +146,20 @@ def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
             if progress:
                 progress(results[index])
         return results
+
+
+def _isolation_found(tasks):
+    """The isolation mode this process found (None if no task needs one): pool processes on
+    the same machine need not probe again."""
+    if all(task.limits.get("isolation") == "none" for task in tasks):
+        return None
+    return sandbox.probe()
+
+
+def _start_pool_process(mode):
+    sandbox.die_with_parent()
+    if mode is not None:
+        sandbox.use_probed(mode)
 
 
 def _run_on_dask(tasks, address):

@@ -124,6 +124,12 @@ def probe():
     return _PROBED
 
 
+def use_probed(mode):
+    """Take the isolation mode another process of this machine found (a pool's parent)."""
+    global _PROBED
+    _PROBED = mode
+
+
 def _probe():
     if not sys.platform.startswith("linux"):
         return Mode("none", reason="namespaces need Linux")
@@ -320,6 +326,15 @@ class LibraryCopy:
         for module, names in by_module.items():
             _install_tripwires(self.dir / (module.replace(".", "/") + ".py"), module, names)
         os.chmod(self.dir, 0o755)
+
+    @classmethod
+    def existing(cls, directory):
+        """A copy another process made (the pipeline's, for its pool processes); not ours to
+        clean up."""
+        copy = cls.__new__(cls)
+        copy.dir = Path(directory)
+        copy.cleanup = lambda: None
+        return copy
 
     @property
     def shelf(self):
@@ -614,7 +629,7 @@ class Worker:
         self.hide = list(hide)
         self.proc = None
         self._commands = self._answers = self._lifeline = self._status = None
-        self._buffer = b""
+        self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         self.mode = Mode("none", reason="--no-isolation") if self.limits.isolation == "none" else None
         # Stop waiting (and kill the worker) when the grading task is cancelled (Dask).
         self.cancelled = getattr(_CANCEL, "check", None) or (lambda: False)
@@ -636,7 +651,7 @@ class Worker:
         fds = server.spawn(self.library.dir, prefix, self.limits)
         self._commands = os.fdopen(fds[0], "wb")
         self._answers, self._lifeline, self._status = fds[1:]
-        self._buffer = b""
+        self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
         first = self._receive(timeout)            # what the sandbox achieved, or its error
         if "sandbox" not in first:
@@ -671,7 +686,7 @@ class Worker:
             os.close(spec_fd)
         self._commands = self.proc.stdin
         self._answers = read_fd
-        self._buffer = b""
+        self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
         first = self._receive(timeout)
         if "sandbox" not in first:
@@ -698,38 +713,37 @@ class Worker:
 
     def _send(self, message):
         try:
-            self._commands.write((json.dumps(message) + "\n").encode())
+            self._commands.write(bridge.pack(message))
             self._commands.flush()
         except (BrokenPipeError, OSError, ValueError, AttributeError) as exc:
             raise WorkerDied(self._death_reason()) from exc
 
     def _receive(self, timeout):
         deadline = time.monotonic() + timeout
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.kill()
-                raise WorkerTimeout(f"no answer within {timeout:.0f} s")
-            ready, _, _ = select.select([self._answers], [], [], min(remaining, 0.5))
-            if self.cancelled():
-                self.kill()
-                raise GradingCancelled("grading was cancelled")
-            if not ready:
-                continue
-            chunk = os.read(self._answers, 1 << 20)
-            if not chunk:
-                reason = self._death_reason()
-                self.kill()
-                raise WorkerDied(reason)
-            self._buffer += chunk
-            if len(self._buffer) > MAX_MESSAGE_BYTES:
-                self.kill()
-                raise WorkerDied(f"sent more than {MAX_MESSAGE_BYTES} bytes in one answer")
-        line, _, self._buffer = self._buffer.partition(b"\n")
         try:
-            return json.loads(line)
-        except ValueError as exc:
-            raise WorkerDied("sent an answer that is not valid JSON") from exc
+            message = self._unpacker.next()
+            while message is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.kill()
+                    raise WorkerTimeout(f"no answer within {timeout:.0f} s")
+                ready, _, _ = select.select([self._answers], [], [], min(remaining, 0.5))
+                if self.cancelled():
+                    self.kill()
+                    raise GradingCancelled("grading was cancelled")
+                if not ready:
+                    continue
+                chunk = os.read(self._answers, 1 << 20)
+                if not chunk:
+                    reason = self._death_reason()
+                    self.kill()
+                    raise WorkerDied(reason)
+                self._unpacker.feed(chunk)
+                message = self._unpacker.next()
+        except bridge.BridgeError as exc:
+            self.kill()
+            raise WorkerDied(str(exc)) from exc
+        return message
 
     def _death_reason(self):
         if self.proc is not None:

@@ -368,11 +368,9 @@ class Student:
                 signal.signal(sig, signal.SIG_DFL)
             os.dup2(self.commands, 0)
             _close(self.commands)
-            commands = os.fdopen(0, "r", encoding="utf-8")
-            answers = os.fdopen(self.answers, "w", buffering=1, encoding="utf-8")
             sys.stdin = io.StringIO("")    # student code must not read the command stream
             assignment = self.assignment
-            assignment.worker.serve(commands, answers, assignment.namespace, assignment.replies,
+            assignment.worker.serve(0, self.answers, assignment.namespace, assignment.replies,
                                     output_cap=self.request.get("output_cap"))
         except BaseException as exc:   # noqa: BLE001 - e.g. a limit the kernel refused
             _error_line(self.answers, f"the worker could not start: {exc}")

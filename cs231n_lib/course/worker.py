@@ -1,6 +1,7 @@
 """The process that runs a student's code while grading (started by course.sandbox).
 
-It reads JSON commands on stdin and answers on the file descriptor given as argv[1]:
+It reads commands (course.bridge messages) on stdin and answers on the file descriptor given as
+argv[1] (or the pipes the fork server, course/sandbox_zygote.py, hands it):
   {"op": "exec", "code": ...}          run a cell; answer with its (capped) output or error
   {"op": "call", "fn": name, "args"}   call a function of the student's namespace on plain data
 Nothing this process says is trusted: the grader only accepts plain data back (course.bridge)
@@ -128,11 +129,11 @@ def run_prefix(cells):
     return namespace, [_run_cell(code, namespace) for code in cells]
 
 
-def serve(commands, answers, namespace=None, prefix=(), output_cap=None):
+def serve(commands_fd, answers_fd, namespace=None, prefix=(), output_cap=None):
     """Answer the grader's commands until the command stream ends.
 
-    commands: a text stream of JSON lines; answers: a line-buffered text stream. The first
-    line written is the "ready" line, carrying the replies of the prefix cells (run_prefix)."""
+    Messages are course.bridge frames on two pipes (file descriptors). The first message is
+    the "ready" one, carrying the replies of the prefix cells (run_prefix)."""
     global OUTPUT_CAP
     if output_cap is not None:
         OUTPUT_CAP = int(output_cap)
@@ -140,9 +141,14 @@ def serve(commands, answers, namespace=None, prefix=(), output_cap=None):
     from cs231n_lib.course import bridge
     namespace = {"__name__": "__main__"} if namespace is None else namespace
     handles = values.HandleTable()
-    answers.write(json.dumps({"ok": True, "ready": os.getpid(), "prefix": list(prefix)}) + "\n")
-    for line in commands:
-        message = json.loads(line)
+
+    def answer(reply):
+        data = memoryview(bridge.pack(reply))
+        while data:
+            data = data[os.write(answers_fd, data):]
+
+    answer({"ok": True, "ready": os.getpid(), "prefix": list(prefix)})
+    for message in _messages(commands_fd, bridge):
         if message["op"] == "exec":
             reply = _run_cell(message["code"], namespace)
         elif message["op"] == "call":
@@ -152,17 +158,29 @@ def serve(commands, answers, namespace=None, prefix=(), output_cap=None):
                 reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000]}
         else:
             reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {message['op']!r}"}
-        answers.write(json.dumps(reply) + "\n")
+        answer(reply)
+
+
+def _messages(fd, bridge):
+    """The grader's messages, read from fd until it closes."""
+    unpacker = bridge.Unpacker(limit=1 << 31)
+    while True:
+        message = unpacker.next()
+        if message is not None:
+            yield message
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        unpacker.feed(chunk)
 
 
 def main():
     """A worker started on its own (python -m cs231n_lib.course.worker ANSWER_FD)."""
     answer_fd = int(sys.argv[1])
     _prepare_matplotlib()
-    answers = os.fdopen(answer_fd, "w", buffering=1)
-    commands = sys.stdin
     sys.stdin = io.StringIO("")  # student code must not read the command stream
-    serve(commands, answers)
+    serve(0, answer_fd)
 
 
 if __name__ == "__main__":
