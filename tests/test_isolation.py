@@ -375,6 +375,57 @@ def test_grading_refuses_without_namespaces_unless_told(monkeypatch, tmp_path, c
     assert not (tmp_path / "work").exists()
 
 
+# ----------------------------------------------------------------------------- between students
+
+NOTE_CELL = """
+    import tempfile
+    folders = ["/tmp", "/var/tmp", "/dev/shm", os.environ.get("HOME", "/"), os.getcwd(),
+               tempfile.gettempdir()]
+    found = False
+    for folder in folders:
+        note = os.path.join(folder, "note-from-another-student")
+        found = found or os.path.exists(note)
+        try:
+            with open(note, "w") as f:
+                f.write("the answers of the last student")
+        except OSError:
+            pass
+    return found"""
+
+
+def _remove_notes(who):
+    """Notes the control left in this machine's shared folders (they would fool a re-run)."""
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", str(who.top / "tmp")):
+        try:
+            os.remove(os.path.join(folder, "note-from-another-student"))
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("isolated", [True, False])
+def test_nothing_passes_from_one_students_worker_to_the_next(who, listener, isolated):
+    """Two students graded one after the other by the same fork server: each leaves a note in
+    every writable folder it finds and loses points if it finds one. Isolated, neither finds
+    one; the control (--no-isolation) shows the second does find the first's."""
+    attacks = {"note_a": NOTE_CELL, "note_b": NOTE_CELL}
+    ATTACKS.update(attacks)
+    _remove_notes(who)
+    try:
+        extra = () if isolated else ("--no-isolation",)
+        done, work, results, _ = grade_class(who, f"notes-{isolated}", list(attacks), listener,
+                                             "--jobs", "1", *extra)
+    finally:
+        for name in attacks:
+            ATTACKS.pop(name)
+        _remove_notes(who)
+    assert done.returncode == 0, done.stdout + done.stderr
+    scores = sorted(results[name][0] for name in attacks)
+    if isolated:
+        assert scores == [FULL, FULL], results
+    else:
+        assert scores == [ATTACK_LOST, FULL], results
+
+
 # ----------------------------------------------------------------------------- no orphans
 
 def _children():

@@ -251,8 +251,11 @@ def layout(library_dir, scratch, ids, hide=()):
 
     uid, gid = ids
     size = FILE_SIZE_CAP * 2
-    # /tmp first: the library copy and the scratch folder usually live below it.
-    entries.append({"kind": "tmpfs", "path": "/tmp", "options": f"mode=1777,size={size}"})
+    # /tmp first: the library copy and the scratch folder usually live below it. Read-only:
+    # every worker a fork server starts shares its /tmp, so only the scratch folder (a fresh
+    # tmpfs per worker, also TMPDIR and HOME) is writable, and nothing passes between students.
+    entries.append({"kind": "tmpfs", "path": "/tmp", "options": "mode=0755,size=64k",
+                    "readonly": True})
     for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = "/" + name
         if os.path.islink(path):

@@ -301,6 +301,7 @@ class Student:
         spec = self.spec
         launch.die_with(None)
         if not self.assignment.isolated:
+            self._own_scratch()
             self._start_worker(init=False)
             return
         names = [n for n in spec["namespaces"] if n not in ("user",)]
@@ -321,6 +322,15 @@ class Student:
         self._fresh_mounts(with_proc=True)
         self._drop_privileges()
         self._start_worker(init=True)
+
+    def _own_scratch(self):
+        """Without namespaces: a scratch folder of its own (removed when the worker ends)."""
+        import tempfile
+        scratch = tempfile.mkdtemp(prefix="worker-", dir=self.spec["cwd"])
+        os.environ.update(HOME=scratch, TMPDIR=scratch,
+                          MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
+        tempfile.tempdir = None
+        self.scratch = scratch
 
     def _fresh_mounts(self, with_proc):
         scratch = self.spec["cwd"]
@@ -351,7 +361,8 @@ class Student:
                 os.setpgid(0, 0)   # its own process group, killed as a whole when it ends
             self._run_worker()
         _close(self.commands, self.answers)
-        watch(worker, self.lifeline, self.status, kill_group=not init)
+        watch(worker, self.lifeline, self.status, kill_group=not init,
+              remove=getattr(self, "scratch", None))
 
     def _run_worker(self):
         try:
@@ -361,7 +372,7 @@ class Student:
             launch.set_limits(self.request["limits"])
             launch._check(launch.libc.prctl(launch.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
                           "prctl(NO_NEW_PRIVS)")
-            os.chdir(self.spec["cwd"])
+            os.chdir(getattr(self, "scratch", self.spec["cwd"]))
             import io
             import signal
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
@@ -390,26 +401,29 @@ def _close_all_but(keep):
             _close(fd)
 
 
-def watch(worker, lifeline, status, kill_group):
+def watch(worker, lifeline, status, kill_group, remove=None):
     """Wait for the worker's end (report its status) or the lifeline's (kill it); then exit.
 
     As the PID namespace's init, exiting makes the kernel kill everything in it."""
     pidfd = os.pidfd_open(worker)
     while True:
         ready, _, _ = select.select([lifeline, pidfd], [], [])
-        if pidfd in ready:
-            _, code = os.waitpid(worker, 0)
-            if kill_group:
-                _kill_group(worker)
-            try:
-                os.write(status, str(code).encode())
-            except OSError:
-                pass
-            os._exit(0)
-        if lifeline in ready:     # the grader let go: end the student's processes
-            if kill_group:
-                _kill_group(worker)
-            os._exit(0)
+        if pidfd in ready or lifeline in ready:
+            break
+    code = None
+    if pidfd in ready:
+        _, code = os.waitpid(worker, 0)
+    if kill_group:      # no PID namespace: the worker's process group goes instead
+        _kill_group(worker)
+    if remove:
+        import shutil
+        shutil.rmtree(remove, ignore_errors=True)
+    if code is not None:
+        try:
+            os.write(status, str(code).encode())
+        except OSError:
+            pass
+    os._exit(0)
 
 
 def _kill_group(pgid):
