@@ -381,10 +381,9 @@ NOTE_CELL = """
     import tempfile
     folders = ["/tmp", "/var/tmp", "/dev/shm", os.environ.get("HOME", "/"), os.getcwd(),
                tempfile.gettempdir()]
-    found = False
-    for folder in folders:
-        note = os.path.join(folder, "note-from-another-student")
-        found = found or os.path.exists(note)
+    notes = [os.path.join(folder, "note-from-another-student") for folder in folders]
+    found = any(os.path.exists(note) for note in notes)   # before writing: folders may repeat
+    for note in notes:
         try:
             with open(note, "w") as f:
                 f.write("the answers of the last student")
