@@ -9,10 +9,10 @@ from cs231n_lib._constants import constant
 from cs231n_lib._validate import as_array, require_choice
 from cs231n_lib.init import init_std, init_weights
 from cs231n_lib.layers import (
-    _affine_backward_unchecked, _affine_forward_flat, _batchnorm_train_backward_owned,
-    _batchnorm_train_forward_owned, affine_forward, affine_param_grads, batchnorm_backward_alt,
-    batchnorm_forward, dropout_backward, dropout_forward, sigmoid_backward,
-    tanh_backward,
+    _affine_backward_unchecked, _affine_forward_flat, _affine_weight_grad,
+    _batchnorm_train_backward_owned, _batchnorm_train_forward_owned, affine_forward,
+    affine_param_grads, batchnorm_backward_alt, batchnorm_forward, dropout_backward,
+    dropout_forward, sigmoid_backward, tanh_backward,
 )
 from cs231n_lib.losses import softmax_loss
 
@@ -88,6 +88,26 @@ def _batchnorm(a, gamma, beta, bn_param):
             and gamma.dtype == beta.dtype == a.dtype):
         return _batchnorm_train_forward_owned(a, gamma, beta, bn_param)
     return batchnorm_forward(a, gamma, beta, bn_param)
+
+
+def _affine_batchnorm_fits(h, w, b, gamma, beta, bn_param):
+    """True when a training pass may run affine + batchnorm as h @ w and the in-place batchnorm
+    without adding the bias b: the library's batchnorm in train mode, a batch of at least 2,
+    and w, b, gamma, beta arrays of h's dtype and of the shapes that fit h.
+
+    The mean subtraction of batchnorm cancels the bias, so adding it only adds round-off, and
+    its gradient (the column sums of batchnorm's dx) is 0 up to round-off: the model returns
+    exact zeros for it, so b keeps its value (its init, 0) under training, while the public path
+    would let it drift by round-off (~1e-17). The running mean still includes b (test mode,
+    through the public layers, adds it). Anything else takes _affine and _batchnorm.
+    """
+    dtype = h.dtype
+    return (bn_param["mode"] == "train" and h.shape[0] >= 2 and _library_batchnorm()
+            and type(w) is np.ndarray and type(b) is np.ndarray
+            and type(gamma) is np.ndarray and type(beta) is np.ndarray
+            and w.ndim == 2 and w.shape[0] == h.shape[1]
+            and b.shape == gamma.shape == beta.shape == w.shape[1:]
+            and w.dtype == b.dtype == gamma.dtype == beta.dtype == dtype)
 
 
 def _batchnorm_backward(dout, cache):
@@ -202,19 +222,31 @@ class FullyConnectedNet:
         h = X
         caches = []
         self.last_activations = []
+        batchnorm = self.normalization == "batchnorm"
         for i in range(1, self.num_layers):
-            a, affine_cache = _affine(h, params[f"W{i}"], params[f"b{i}"])
-            bn_cache = None
-            if self.normalization == "batchnorm":
-                a, bn_cache = _batchnorm(a, params[f"gamma{i}"], params[f"beta{i}"],
-                                         self.bn_params[i - 1])
+            w, b = params[f"W{i}"], params[f"b{i}"]
+            bn_cache, bias_skipped = None, False
+            if batchnorm:
+                gamma, beta = params[f"gamma{i}"], params[f"beta{i}"]
+                bn_param = self.bn_params[i - 1]
+                bias_skipped = _affine_batchnorm_fits(h, w, b, gamma, beta, bn_param)
+                if bias_skipped:  # see _affine_batchnorm_fits: batchnorm cancels the bias
+                    affine_cache = (h, w, b)
+                    a, bn_cache = _batchnorm_train_forward_owned(h @ w, gamma, beta, bn_param,
+                                                                 bias=b)
+                else:
+                    a, affine_cache = _affine(h, w, b)
+                    a, bn_cache = _batchnorm(a, gamma, beta, bn_param)
+            else:
+                a, affine_cache = _affine(h, w, b)
             h, activation_cache = activation_forward(a)
             self.last_activations.append(h)
             dropout_cache = None
             if use_dropout:
                 layer_param = dict(self.dropout_param, seed=self._dropout_seed(i))
                 h, dropout_cache = dropout_forward(h, layer_param)
-            caches.append((affine_cache, bn_cache, activation_cache, dropout_cache))
+            caches.append((affine_cache, bn_cache, activation_cache, dropout_cache,
+                           bias_skipped))
         L = self.num_layers
         scores, affine_cache = _affine(h, params[f"W{L}"], params[f"b{L}"])
         caches.append(affine_cache)
@@ -241,13 +273,25 @@ class FullyConnectedNet:
         else:
             dh, grads[f"W{L}"], grads[f"b{L}"] = _affine_backward_unchecked(dscores, caches[-1])
         for i in range(L - 1, 0, -1):
-            affine_cache, bn_cache, activation_cache, dropout_cache = caches[i - 1]
+            (affine_cache, bn_cache, activation_cache, dropout_cache,
+             bias_skipped) = caches[i - 1]
             if dropout_cache is not None:
                 dh = dropout_backward(dh, dropout_cache)
             dh = activation_backward(dh, activation_cache)
-            if bn_cache is not None:
+            if bias_skipped:  # the cache of _batchnorm_train_forward_owned
+                dh, grads[f"gamma{i}"], grads[f"beta{i}"] = _batchnorm_train_backward_owned(
+                    dh, bn_cache)
+            elif bn_cache is not None:
                 dh, grads[f"gamma{i}"], grads[f"beta{i}"] = _batchnorm_backward(dh, bn_cache)
-            if i == 1:  # the input needs no gradient: skip the dx matmul
+            if bias_skipped:  # batchnorm cancels the bias: its gradient is 0 (round-off)
+                if i == 1:
+                    grads["W1"] = _affine_weight_grad(dh, affine_cache)
+                else:
+                    dh, grads[f"W{i}"] = _affine_backward_unchecked(dh, affine_cache,
+                                                                    bias_grad=False)
+                w = affine_cache[1]
+                grads[f"b{i}"] = np.zeros(w.shape[1], dtype=w.dtype)
+            elif i == 1:  # the input needs no gradient: skip the dx matmul
                 grads["W1"], grads["b1"] = affine_param_grads(dh, affine_cache)
             else:
                 dh, grads[f"W{i}"], grads[f"b{i}"] = _affine_backward_unchecked(dh, affine_cache)

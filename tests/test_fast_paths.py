@@ -132,3 +132,121 @@ def test_model_batchnorm_falls_back_to_the_public_layer_for_unusual_parameters()
     model.params["gamma1"] = [1.0, 2.0]
     with pytest.raises(ValueError, match="gamma and beta must have shape"):
         model.loss(X, y)
+
+
+def test_column_sums_of_c_ordered_floats_have_the_bits_of_add_reduce():
+    """_column_sums takes einsum for C-ordered float arrays: it must add the rows in the same
+    order as np.add.reduce (the public affine_backward's db keeps its bits)."""
+    rng = np.random.default_rng(4)
+    for dtype in (np.float64, np.float32, np.float16):
+        for shape in [(100, 100), (100, 10), (37, 13), (1, 5), (2, 784), (500, 7)]:
+            a = (rng.standard_normal(shape) * 10).astype(dtype)
+            assert np.array_equal(_column_sums(a), np.add.reduce(a, axis=0)), (dtype, shape)
+            assert _column_sums(a).dtype == dtype
+
+
+# ---------------------------------------------------------------- affine + batchnorm in the model
+
+def _public_batchnorm():
+    """The library's batchnorm pair wrapped, so that the model takes the public path."""
+    from cs231n_lib.layers import batchnorm_backward_alt as backward, batchnorm_forward as forward
+    return (lambda *args: forward(*args)), (lambda *args: backward(*args))
+
+
+def _bn_model(dtype, bias_std=0.0, seed=0):
+    from cs231n_lib.models import FullyConnectedNet
+    model = FullyConnectedNet([30, 20, 15], input_dim=12, num_classes=7,
+                              normalization="batchnorm", dtype=dtype, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    for i in (1, 2, 3, 4):
+        b = model.params[f"b{i}"]
+        model.params[f"b{i}"] = (bias_std * rng.standard_normal(b.shape)).astype(dtype)
+    return model
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-4)])
+@pytest.mark.parametrize("bias_std", [0.0, 3.0])
+def test_model_affine_batchnorm_matches_the_public_layers(dtype, rtol, bias_std):
+    """The model's training pass skips the bias that batchnorm cancels: the same loss, gradients
+    and running averages as the public layers to round-off, and a bias gradient of exact zeros
+    where the public layers give round-off (the exact gradient is 0)."""
+    from cs231n_lib.models import layer_functions
+    rng = np.random.default_rng(5)
+    X = (rng.standard_normal((40, 12)) * 2 + 1).astype(dtype)
+    y = rng.integers(7, size=40)
+    fast, public = _bn_model(dtype, bias_std), _bn_model(dtype, bias_std)
+    for _ in range(2):  # the second pass starts from the running averages of the first
+        loss, grads = fast.loss(X, y)
+        with layer_functions(batchnorm=_public_batchnorm()):
+            loss_public, grads_public = public.loss(X, y)
+        assert loss == pytest.approx(loss_public, rel=rtol)
+        assert grads.keys() == grads_public.keys()
+        for name, want in grads_public.items():
+            got = grads[name]
+            assert got.dtype == want.dtype == dtype and got.shape == want.shape, name
+            if name in ("b1", "b2", "b3"):  # the layers that feed batchnorm
+                assert not got.any(), name
+                scale = np.abs(grads[f"W{name[1:]}"]).max()
+                np.testing.assert_allclose(want, 0, atol=rtol * scale, err_msg=name)
+            else:
+                np.testing.assert_allclose(got, want, rtol=0, atol=rtol * np.abs(want).max(),
+                                           err_msg=name)
+        for bn, bn_public in zip(fast.bn_params, public.bn_params):
+            for key in ("running_mean", "running_var"):
+                assert bn[key].dtype == dtype
+                np.testing.assert_allclose(bn[key], bn_public[key], rtol=0,
+                                           atol=rtol * (np.abs(bn_public[key]).max() + 1))
+    # test mode runs the public layers for both and adds the bias: the same scores
+    np.testing.assert_allclose(fast.loss(X), public.loss(X), rtol=0,
+                               atol=rtol * np.abs(public.loss(X)).max())
+
+
+def test_model_affine_batchnorm_is_bitwise_the_public_forward_when_the_bias_is_zero():
+    """With b = 0 (its init) skipping b changes no bit of the forward pass."""
+    from cs231n_lib.models import layer_functions
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((25, 12)), rng.integers(7, size=25)
+    fast, public = _bn_model(np.float64), _bn_model(np.float64)
+    loss, _ = fast.loss(X, y)
+    with layer_functions(batchnorm=_public_batchnorm()):
+        loss_public, _ = public.loss(X, y)
+    assert loss == loss_public
+    for h, h_public in zip(fast.last_activations, public.last_activations):
+        np.testing.assert_array_equal(h, h_public)
+    for bn, bn_public in zip(fast.bn_params, public.bn_params):
+        np.testing.assert_array_equal(bn["running_mean"], bn_public["running_mean"])
+
+
+def test_model_affine_batchnorm_keeps_equal_units_equal_to_the_bit():
+    """Hidden units with equal weights (zero-init-like symmetry) get bit-identical gradients."""
+    from cs231n_lib.models import FullyConnectedNet
+    rng = np.random.default_rng(7)
+    model = FullyConnectedNet([16, 16], input_dim=9, num_classes=4, normalization="batchnorm",
+                              seed=0)
+    # Equal units: equal incoming weights (columns), equal outgoing weights (rows).
+    model.params["W1"] = np.repeat(rng.standard_normal((9, 1)), 16, axis=1)
+    model.params["W2"] = np.full((16, 16), rng.standard_normal())
+    model.params["W3"] = np.repeat(rng.standard_normal((1, 4)), 16, axis=0)
+    X, y = rng.standard_normal((30, 9)), rng.integers(4, size=30)
+    _, grads = model.loss(X, y)
+    for name in ("W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2"):
+        columns = grads[name].reshape(-1, grads[name].shape[-1])
+        assert np.all(columns == columns[:, :1]), f"{name}: columns differ"
+    assert np.abs(grads["W1"]).max() > 0  # not trivially equal
+
+
+def test_model_affine_batchnorm_takes_the_public_path_for_unusual_parameters():
+    """A bias of another dtype, a batch of one in train mode or a swapped-in batchnorm: the
+    bias is added and its gradient computed as before."""
+    from cs231n_lib.models import layer_functions
+    rng = np.random.default_rng(8)
+    X, y = rng.standard_normal((20, 12)), rng.integers(7, size=20)
+    model = _bn_model(np.float64, bias_std=1.0)
+    model.params["b2"] = model.params["b2"].astype(np.float32)
+    _, grads = model.loss(X, y)
+    assert not grads["b1"].any() and grads["b2"].dtype == np.float64
+    with layer_functions(batchnorm=_public_batchnorm()):
+        _, grads = model.loss(X, y)
+    assert grads["b1"].any()  # the public path's round-off
+    with pytest.raises(ValueError, match="batch of at least 2"):
+        model.loss(X[:1], y[:1])
