@@ -151,3 +151,36 @@ def test_arrays_cross_the_bridge_unchanged_and_writable(array):
 def test_a_forged_array_from_the_worker_is_refused(tree, error):
     with pytest.raises(bridge.BridgeError, match=error):
         bridge.decode(tree)
+
+
+@pytest.mark.parametrize("stream,error", [
+    (b"99999999999 1\n", "announces"),
+    (b"12 x\n", "malformed header"),
+    (b"-3\n", "announces"),
+    (b"5\n[1,2]", "not a JSON object"),
+    (b"4\nnope", "not valid JSON"),
+    (b"x" * (bridge.MAX_HEADER_LINE + 1), "without a header line"),
+])
+def test_a_malformed_message_from_the_worker_is_refused(stream, error):
+    unpacker = bridge.Unpacker(limit=2**20)
+    with pytest.raises(bridge.BridgeError, match=error):
+        unpacker.feed(stream)
+        unpacker.next()
+
+
+def test_an_array_pointing_at_a_missing_buffer_is_refused():
+    body = b'{"value": {"t": "nd", "i": 3, "d": "<f8", "s": [1]}}'
+    unpacker = bridge.Unpacker(limit=2**20)
+    unpacker.feed(b"%d 8\n" % len(body) + body + bytes(8))
+    with pytest.raises(bridge.BridgeError, match="malformed array"):
+        bridge.decode(unpacker.next()["value"])
+
+
+def test_a_plain_json_line_is_a_message_and_arrays_never_share_memory():
+    unpacker = bridge.Unpacker(limit=2**20)
+    tree = bridge.encode([np.arange(3.0), np.arange(3.0)])
+    unpacker.feed(b'{"sandbox": {"mode": "root"}}\n' + bridge.pack({"v": tree}))
+    assert unpacker.next() == {"sandbox": {"mode": "root"}}
+    first, second = bridge.decode(unpacker.next()["v"])
+    first[0] = 7.0
+    assert second[0] == 0.0 and unpacker.next() is None

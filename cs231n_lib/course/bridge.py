@@ -84,34 +84,37 @@ def pack(message):
     return b"".join([lengths.encode(), b"\n", body, *buffers])
 
 
+_LEAVES = frozenset(("v", "int", "float"))
+
+
 def _detach(node, buffers, depth):
+    """The message with each array's bytes replaced by its index in `buffers`."""
     if depth > _WALK_DEPTH:
         return node
-    if isinstance(node, dict):
-        if isinstance(node.get("raw"), (bytes, bytearray)):
+    if type(node) is dict:
+        kind = node.get("t")
+        if kind in _LEAVES:
+            return node
+        if kind == "nd" and isinstance(node.get("raw"), (bytes, bytearray)):
             node = dict(node, i=len(buffers))
             buffers.append(node.pop("raw"))
             return node
         return {k: _detach(v, buffers, depth + 1) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
+    if type(node) in (list, tuple):
         return [_detach(v, buffers, depth + 1) for v in node]
     return node
 
 
-def _attach(node, buffers, depth):
-    """Put each buffer back where its index is; an index out of range is left as it is
-    (decode then refuses the array)."""
-    if depth > _WALK_DEPTH:
+def _attacher(buffers):
+    """A json object_hook putting each buffer back where its index is; an index out of range
+    is left as it is (decode then refuses the array)."""
+    def hook(node):
+        index = node.get("i")
+        if type(index) is int and 0 <= index < len(buffers) and node.get("t") == "nd":
+            del node["i"]
+            node["raw"] = buffers[index]
         return node
-    if isinstance(node, dict):
-        if node.get("t") == "nd" and type(node.get("i")) is int and 0 <= node["i"] < len(buffers):
-            node = dict(node, raw=buffers[node["i"]])
-            node.pop("i")
-            return node
-        return {k: _attach(v, buffers, depth + 1) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_attach(v, buffers, depth + 1) for v in node]
-    return node
+    return hook
 
 
 class Unpacker:
@@ -150,7 +153,7 @@ class Unpacker:
         view.release()
         del self.data[:total]
         self.lengths = None
-        return _attach(_json(body), buffers, 0)
+        return _json(body, _attacher(buffers) if buffers else None)
 
     def _lengths(self, line):
         try:
@@ -163,9 +166,9 @@ class Unpacker:
         return lengths
 
 
-def _json(data):
+def _json(data, object_hook=None):
     try:
-        message = json.loads(data)
+        message = json.loads(data, object_hook=object_hook)
     except ValueError as exc:
         raise BridgeError("sent an answer that is not valid JSON") from exc
     if not isinstance(message, dict):
