@@ -184,3 +184,15 @@ def test_a_plain_json_line_is_a_message_and_arrays_never_share_memory():
     first, second = bridge.decode(unpacker.next()["v"])
     first[0] = 7.0
     assert second[0] == 0.0 and unpacker.next() is None
+
+
+def test_dicts_with_the_bridges_own_keys_cross_unchanged():
+    """A student's dict may use the keys the trees use ("t", "i", "raw", "v"): adam's config
+    has "t". They are values, never taken for the bridge's own fields."""
+    value = {"t": 5, "i": 0, "v": np.ones(2), "raw": "text", "nested": {"t": np.arange(3.0)}}
+    unpacker = bridge.Unpacker(limit=2**20)
+    unpacker.feed(bridge.pack({"value": bridge.encode(value)}))
+    received = bridge.decode(unpacker.next()["value"])
+    assert received.keys() == value.keys() and received["t"] == 5 and received["raw"] == "text"
+    assert np.array_equal(received["v"], value["v"])
+    assert np.array_equal(received["nested"]["t"], value["nested"]["t"])

@@ -92,8 +92,8 @@ def _detach(node, buffers, depth):
     if depth > _WALK_DEPTH:
         return node
     if type(node) is dict:
-        kind = node.get("t")
-        if kind in _LEAVES:
+        kind = node.get("t")      # a dict's key "t" (adam's config) maps to a tree: not a str
+        if type(kind) is str and kind in _LEAVES:
             return node
         if kind == "nd" and isinstance(node.get("raw"), (bytes, bytearray)):
             node = dict(node, i=len(buffers))
