@@ -158,7 +158,11 @@ def serve(commands_fd, answers_fd, namespace=None, prefix=(), output_cap=None):
                 reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000]}
         else:
             reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {message['op']!r}"}
-        answer(reply)
+        try:
+            answer(reply)
+        except Exception as exc:   # an answer that cannot be packed: say so and go on
+            answer({"ok": False, "error": type(exc).__name__,
+                    "message": f"the worker could not send its answer: {exc}"[:2000]})
 
 
 def _messages(fd, bridge):
