@@ -179,9 +179,12 @@ def _as_invalid_entry(gb):
         raise InvalidEntry(*exc.args) from exc
 
 
-def _chunks(items, size=500):
-    """SQLite limits the parameters of one statement: ids go in 500 at a time."""
-    items = list(items)
+IDS_PER_QUERY = 500   # SQLite limits the parameters of one statement
+
+
+def _chunks(items):
+    """Student ids, IDS_PER_QUERY at a time (one `IN (...)` query each)."""
+    items, size = list(items), IDS_PER_QUERY
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
