@@ -235,6 +235,10 @@ def test_a_grading_history_leaves_the_gradebook_nbgrader_writes(sources, tmp_pat
     stamps = {("ann", keys[0][0]): 1.7e9, ("bob", keys[0][0]): 1.7e9 + 0.25, ("eve", keys[1][0]): 1.6e9}
     _publish(db, tmp_path / "new", stamps, second, changed)
     reference_timestamps(ref, stamps)
+    assert_same(db, ref)
+    stamps[("ann", keys[0][0])] = 1.75e9            # handed in again, graded again
+    _publish(db, tmp_path / "new", stamps, second, changed)
+    reference_timestamps(ref, stamps)
     assert_same(db, ref, view=True)
 
 
