@@ -313,3 +313,32 @@ def test_only_the_gradebook_being_made_skips_fsync(sources, tmp_path):
     assert default != 0
     with gradebook._open(tmp_path / "other.db", COURSE) as gb:  # new, default: synced
         assert gb.db.execute(text("PRAGMA synchronous")).scalar() == default
+
+
+def test_the_graded_notebook_shares_nothing_mutable_with_the_source(sources):
+    """graded_notebook copies cells without copy.deepcopy: feedback pages still edit their
+    notebook freely, and the sources (shared by every submission of a run) stay as loaded."""
+    import json
+    from cs231n_lib.course import variants
+    key = sorted(sources)[0]
+    source = sources[key]
+    before = json.dumps(source)
+    submission = variants.without_outputs(source)
+    answer = next(c for c in submission["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    submission["cells"].remove(answer)                                # deleted by the student
+    submission["cells"].append({"cell_type": "code", "metadata": {}, "source": "x = [1]",
+                                "outputs": [], "execution_count": None})   # added by the student
+    result = _results(sources, "ann", 0, keys=[key])[0]
+    nb = gradebook.graded_notebook(source, result, json.dumps(submission))
+
+    def containers(value):
+        if isinstance(value, (dict, list)):
+            yield value
+            for item in (value.values() if isinstance(value, dict) else value):
+                yield from containers(item)
+    mine = list(containers(nb))
+    assert not {id(c) for c in mine} & {id(c) for c in containers(source)}
+    assert len({id(c) for c in mine}) == len(mine)                    # nor within itself
+    for c in mine:                                                     # a feedback page's edits
+        c.append("edited") if isinstance(c, list) else c.update(edited=True)
+    assert json.dumps(source) == before

@@ -404,6 +404,19 @@ def mirror_release(work_dir, course_id, release_root):
         shutil.copyfile(release, target / release.name)
 
 
+def _copy_json(value):
+    """copy.deepcopy for notebook JSON, several times cheaper: plain dicts and lists are copied
+    (each occurrence on its own), strings and numbers shared; anything else is deep-copied."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy_json(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def _message_output(status, message):
     text = f"[{status}] {message}".rstrip() + "\n"
     return {"output_type": "stream", "name": "stderr" if status != "passed" else "stdout",
@@ -431,7 +444,7 @@ def graded_notebook(source, result, submission_text):
         if gid in source_index:
             placed.append((source_index[gid], _graded_cell(source["cells"][source_index[gid]], cell, result)))
         elif not gid:
-            placed.append((None, copy.deepcopy(cell)))  # experiments and cells the student added
+            placed.append((None, _copy_json(cell)))  # experiments and cells the student added
     present = {i for i, _ in placed if i is not None}
     for i, cell in enumerate(source["cells"]):
         if grade_id(cell) and i not in present:
@@ -442,7 +455,9 @@ def graded_notebook(source, result, submission_text):
         cells.insert(0, {"cell_type": "markdown", "metadata": {}, "id": "course-not-graded",
                          "source": tr("**This submission could not be graded:** {reason}",
                                       reason=result.error or reason)})
-    nb = copy.deepcopy(submission) if submission else {"metadata": source.get("metadata", {})}
+    # (the submission's own cells are not copied again: `cells` replaces them)
+    nb = {k: (None if k == "cells" else _copy_json(v)) for k, v in submission.items()} if submission \
+        else {"metadata": source.get("metadata", {})}
     nb.update(cells=cells, nbformat=4, nbformat_minor=max(5, nb.get("nbformat_minor", 5)))
     nb.setdefault("metadata", {})
     for k, cell in enumerate(nb["cells"]):
@@ -454,7 +469,7 @@ def _graded_cell(source_cell, student_cell, result):
     """One cell of the graded notebook (see graded_notebook)."""
     meta = source_cell.get("metadata", {}).get("nbgrader", {})
     if cell_role(source_cell) == "tests":
-        cell = copy.deepcopy(source_cell)
+        cell = _copy_json(source_cell)
         graded = next((c for c in result.cells if c.grade_id == meta.get("grade_id")), None)
         cell["outputs"] = [_message_output(graded.status, graded.message or
                                            tr("{points:g} / {max_points:g} points",
@@ -464,19 +479,19 @@ def _graded_cell(source_cell, student_cell, result):
         return cell
     if meta.get("solution"):
         if student_cell is None:  # deleted by the student: never show the solution instead
-            student_cell = dict(copy.deepcopy(source_cell), source="", outputs=[])
+            student_cell = dict(_copy_json(source_cell), source="", outputs=[])
         return _with_source_metadata(student_cell, source_cell)
-    cell = copy.deepcopy(source_cell)  # locked text and set-up: the source's, the student's outputs
+    cell = _copy_json(source_cell)  # locked text and set-up: the source's, the student's outputs
     if cell["cell_type"] == "code":
-        cell["outputs"] = copy.deepcopy((student_cell or {}).get("outputs", []))
+        cell["outputs"] = _copy_json((student_cell or {}).get("outputs", []))
         cell["execution_count"] = (student_cell or {}).get("execution_count")
     return cell
 
 
 def _with_source_metadata(student_cell, source_cell):
     """The student's cell, with the source's nbgrader metadata (points and ids are the source's)."""
-    cell = copy.deepcopy(student_cell)
-    cell.setdefault("metadata", {})["nbgrader"] = copy.deepcopy(source_cell["metadata"]["nbgrader"])
+    cell = _copy_json(student_cell)
+    cell.setdefault("metadata", {})["nbgrader"] = _copy_json(source_cell["metadata"]["nbgrader"])
     cell["cell_type"] = source_cell["cell_type"]
     if cell["cell_type"] == "markdown":
         cell.pop("outputs", None)
