@@ -103,11 +103,11 @@ def register_sources(db_path, course_id, sources):
 
     The rows nbgrader's update_or_create_assignment/_notebook/_grade_cell/_solution_cell would
     leave (same tables, ids made by nbgrader's new_uuid, same values), found with three queries
-    and written in one transaction instead of ~250 queries and ~130 commits: a gradebook that
-    already has them all is only read.
+    and written in one transaction instead of a query and a commit per cell (~250 and ~130 for
+    this course): a gradebook that already has them all is only read.
     """
     from nbgrader import api
-    from sqlalchemy import bindparam, select
+    from sqlalchemy import select
     A, N, B = api.Assignment.__table__, api.Notebook.__table__, api.BaseCell.__table__
     G, S = api.GradeCell.__table__, api.SolutionCell.__table__
     with _open(db_path, course_id, fsync=False) as gb:
@@ -115,10 +115,11 @@ def register_sources(db_path, course_id, sources):
         assignments = dict(conn.execute(select(A.c.name, A.c.id)).all())
         notebooks = {(aid, name): nid for nid, name, aid in
                      conn.execute(select(N.c.id, N.c.name, N.c.assignment_id)).all()}
-        # (notebook id, name, type) -> [cell id, max_score, cell_type] (the last two for grade cells)
-        cells = {(nid, name, kind): [cid, max_score, cell_type] for cid, name, nid, kind, max_score, cell_type
-                 in conn.execute(select(B.c.id, B.c.name, B.c.notebook_id, B.c.type, G.c.max_score,
-                                        G.c.cell_type).select_from(B.outerjoin(G, G.c.id == B.c.id))).all()}
+        # (notebook id, name, type) -> [cell id, max_score, cell_type] (the last two: grade cells)
+        cells = {(nid, name, kind): [cid, max_score, cell_type]
+                 for cid, name, nid, kind, max_score, cell_type in conn.execute(
+                     select(B.c.id, B.c.name, B.c.notebook_id, B.c.type, G.c.max_score, G.c.cell_type)
+                     .select_from(B.outerjoin(G, G.c.id == B.c.id))).all()}
         new = {"assignment": [], "notebook": [], "base": [], "grade": [], "solution": []}
         changed = {}   # grade cell id -> its [id, max_score, cell_type] (the row to write)
         for (assignment, stem), nb in sources.items():
@@ -129,7 +130,8 @@ def register_sources(db_path, course_id, sources):
             aid = assignments[assignment]
             if (aid, stem) not in notebooks:
                 notebooks[(aid, stem)] = api.new_uuid()
-                new["notebook"].append({"id": notebooks[(aid, stem)], "name": stem, "assignment_id": aid})
+                new["notebook"].append({"id": notebooks[(aid, stem)], "name": stem,
+                                        "assignment_id": aid})
             nid = notebooks[(aid, stem)]
             for cell in nb["cells"]:
                 meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -138,8 +140,8 @@ def register_sources(db_path, course_id, sources):
                     row = cells.get((nid, meta["grade_id"], "GradeCell"))
                     if row is None:
                         row = cells[(nid, meta["grade_id"], "GradeCell")] = [api.new_uuid(), *want]
-                        new["base"].append({"id": row[0], "name": meta["grade_id"], "notebook_id": nid,
-                                            "type": "GradeCell"})
+                        new["base"].append({"id": row[0], "name": meta["grade_id"],
+                                            "notebook_id": nid, "type": "GradeCell"})
                         new["grade"].append(row)
                     elif row[1:] != want:
                         row[1:] = want
@@ -152,19 +154,9 @@ def register_sources(db_path, course_id, sources):
                     new["solution"].append({"id": cid})
         added = {row[0] for row in new["grade"]}
         changed = [row for cid, row in changed.items() if cid not in added]
-        if not any(new.values()) and not changed:
-            return
-        with _as_invalid_entry(gb):
-            for table, rows in ((A, new["assignment"]), (N, new["notebook"]), (B, new["base"]),
-                                (S, new["solution"])):
-                if rows:
-                    conn.execute(table.insert(), rows)
-            if new["grade"]:
-                conn.execute(G.insert(), [{"id": i, "max_score": m, "cell_type": t} for i, m, t in new["grade"]])
-            if changed:
-                conn.execute(G.update().where(G.c.id == bindparam("_id")),
-                             [{"_id": i, "max_score": m, "cell_type": t} for i, m, t in changed])
-            gb.db.commit()
+        _write(gb, conn, {A: new["assignment"], N: new["notebook"], B: new["base"], S: new["solution"],
+                          G: [{"id": i, "max_score": m, "cell_type": t} for i, m, t in new["grade"]]},
+               {G: [{"_id": i, "max_score": m, "cell_type": t} for i, m, t in changed]})
 
 
 @contextmanager
@@ -194,90 +186,49 @@ def write_results(db_path, course_id, results, expected_fingerprint=None):
     Manual scores and comments already given in formgrader are kept: a regrade replaces only
     the automatic part.
 
-    Rows as nbgrader's API leaves them (update_or_create_student, add_submission, then each
-    find_grade's auto_score and needs_manual_grade, find_submission_notebook's flagged), read
-    with a few queries and written in one transaction: one commit (one fsync) per batch, and
-    nothing at all is written when a batch changes no value.
+    The rows nbgrader's API leaves (update_or_create_student, add_submission, then each
+    find_grade's auto_score and needs_manual_grade and find_submission_notebook's flagged),
+    read with a few queries and written in one transaction: one commit (one fsync) per batch,
+    nothing of a batch that fails, and nothing at all when a batch changes no value.
     """
     from nbgrader import api
     from nbgrader.api import MissingEntry
-    from sqlalchemy import bindparam, select
     if expected_fingerprint is not None and fingerprint(db_path) != expected_fingerprint:
         raise GradebookTampered(f"{db_path} changed while submissions were being graded; "
                                 "nothing was written. Grade again.")
-    A, N, B = api.Assignment.__table__, api.Notebook.__table__, api.BaseCell.__table__
-    GC, TC, ST = api.GradeCell.__table__, api.TaskCell.__table__, api.Student.__table__
-    SA, SN = api.SubmittedAssignment.__table__, api.SubmittedNotebook.__table__
-    G, C = api.Grade.__table__, api.Comment.__table__
     results = list(results)
     with _open(db_path, course_id) as gb:
         conn = gb.db.connection()
-        batch = list(dict.fromkeys(r.student for r in results))
-        students = dict(conn.execute(select(ST.c.id, ST.c.last_name)).all())
-        assignments = dict(conn.execute(select(A.c.name, A.c.id)).all())
-        notebooks = {}      # assignment id -> {notebook name: notebook id}
-        for nid, name, aid in conn.execute(select(N.c.id, N.c.name, N.c.assignment_id)).all():
-            notebooks.setdefault(aid, {})[name] = nid
-        # per notebook id: the cells add_submission mirrors, and find_grade's lookup by name
-        # (a grade cell before a task cell of the same name) -> (cell id, cell_type)
-        mirrored, graded = {}, {}
-        for cid, name, nid, kind, gc_type, tc_type in conn.execute(
-                select(B.c.id, B.c.name, B.c.notebook_id, B.c.type, GC.c.cell_type, TC.c.cell_type)
-                .select_from(B.outerjoin(GC, GC.c.id == B.c.id).outerjoin(TC, TC.c.id == B.c.id))).all():
-            mirrored.setdefault(nid, []).append((cid, kind))
-            if kind == "GradeCell" or (kind == "TaskCell" and name not in graded.get(nid, {})):
-                graded.setdefault(nid, {})[name] = (cid, gc_type if kind == "GradeCell" else tc_type)
-        submissions, sub_notebooks, grades = {}, {}, {}
-        for ids in _chunks(batch):
-            submissions.update(((aid, sid), subid) for subid, aid, sid in conn.execute(
-                select(SA.c.id, SA.c.assignment_id, SA.c.student_id).where(SA.c.student_id.in_(ids))))
-            sub_notebooks.update(((subid, nid), {"id": snid, "flagged": flagged})
-                                 for snid, subid, nid, flagged in conn.execute(
-                select(SN.c.id, SN.c.assignment_id, SN.c.notebook_id, SN.c.flagged)
-                .join(SA, SA.c.id == SN.c.assignment_id).where(SA.c.student_id.in_(ids))))
-            grades.update(((snid, cid), {"id": gid, "auto_score": auto, "manual_score": manual,
-                                         "needs_manual_grade": needs})
-                          for gid, snid, cid, auto, manual, needs in conn.execute(
-                select(G.c.id, G.c.notebook_id, G.c.cell_id, G.c.auto_score, G.c.manual_score,
-                       G.c.needs_manual_grade)
-                .join(SN, SN.c.id == G.c.notebook_id).join(SA, SA.c.id == SN.c.assignment_id)
-                .where(SA.c.student_id.in_(ids))))
+        course = _course_structure(conn)
+        students, submissions, sub_notebooks, grades = _batch_rows(
+            conn, dict.fromkeys(r.student for r in results))
         before_grades = {key: dict(row) for key, row in grades.items()}
         before_flags = {key: dict(row) for key, row in sub_notebooks.items()}
-        new = {"student": [], "renamed": [], "submission": [], "notebook": [], "grade": [], "comment": []}
+        new = {"student": [], "renamed": [], "submission": [], "notebook": [], "grade": [],
+               "comment": []}
         for result in results:
-            if result.student not in students:
+            student = result.student
+            if student not in students:
                 # formgrader lists "last, first"; show the id, not "None"
-                new["student"].append({"id": result.student, "first_name": "", "last_name": result.student})
-                students[result.student] = result.student
-            elif not students[result.student]:
-                new["renamed"].append({"_id": result.student, "first_name": "", "last_name": result.student})
-                students[result.student] = result.student
-            aid = assignments.get(result.assignment)
-            if (aid, result.student) not in submissions:
+                new["student"].append({"id": student, "first_name": "", "last_name": student})
+                students[student] = student
+            elif not students[student]:
+                new["renamed"].append({"_id": student, "first_name": "", "last_name": student})
+                students[student] = student
+            aid = course.assignments.get(result.assignment)
+            if (aid, student) not in submissions:
                 if aid is None:
                     raise MissingEntry(f"No such assignment: {result.assignment}")
-                subid = submissions[(aid, result.student)] = api.new_uuid()
-                new["submission"].append({"id": subid, "assignment_id": aid, "student_id": result.student})
-                for nid in notebooks.get(aid, {}).values():   # add_submission: the whole assignment
-                    row = sub_notebooks[(subid, nid)] = {"id": api.new_uuid(), "flagged": False}
-                    new["notebook"].append(dict(row, assignment_id=subid, notebook_id=nid))
-                    for cid, kind in mirrored.get(nid, ()):
-                        if kind in ("GradeCell", "TaskCell"):
-                            grades[(row["id"], cid)] = {"id": api.new_uuid(), "auto_score": None,
-                                                        "manual_score": None, "needs_manual_grade": True}
-                            new["grade"].append((row["id"], cid))
-                        if kind in ("SolutionCell", "TaskCell"):
-                            new["comment"].append({"id": api.new_uuid(), "cell_id": cid,
-                                                   "notebook_id": row["id"]})
-            nid = notebooks.get(aid, {}).get(result.notebook)
-            sub_nb = sub_notebooks.get((submissions[(aid, result.student)], nid))
+                submissions[(aid, student)] = _add_submission(course, aid, student, new,
+                                                              sub_notebooks, grades)
+            nid = course.notebooks.get(aid, {}).get(result.notebook)
+            sub_nb = sub_notebooks.get((submissions[(aid, student)], nid))
             for cell in result.cells:
-                cid, cell_type = graded.get(nid, {}).get(cell.grade_id, (None, None))
+                cid, cell_type = course.graded.get(nid, {}).get(cell.grade_id, (None, None))
                 grade = grades.get((sub_nb["id"], cid)) if sub_nb else None
                 if grade is None:
                     raise MissingEntry(f"No such grade: {result.assignment}/{result.notebook}/"
-                                       f"{cell.grade_id} for {result.student}")
+                                       f"{cell.grade_id} for {student}")
                 written = cell_type == "markdown"
                 grade["auto_score"] = None if written else cell.points
                 # nbgrader's rule (SaveAutoGrades): a cell needs a person when the machine did
@@ -286,29 +237,124 @@ def write_results(db_path, course_id, results, expected_fingerprint=None):
             # A file the grader could not read scores 0 on its tests and is *flagged* (formgrader's
             # "Flagged?" column), so a person looks at it; a later good grading clears the flag.
             if sub_nb is None:
-                raise MissingEntry(f"No such submitted notebook: {result.assignment}/{result.notebook} "
-                                   f"for {result.student}")
+                raise MissingEntry(f"No such submitted notebook: {result.assignment}/"
+                                   f"{result.notebook} for {student}")
             sub_nb["flagged"] = not result.graded
         inserted = set(new["grade"])
-        new["grade"] = [dict(grades[key], notebook_id=key[0], cell_id=key[1]) for key in new["grade"]]
+        new["grade"] = [dict(grades[key], notebook_id=key[0], cell_id=key[1])
+                        for key in new["grade"]]
         for row in new["notebook"]:
             row["flagged"] = sub_notebooks[(row["assignment_id"], row["notebook_id"])]["flagged"]
-        grade_updates = [{"_id": row["id"], "auto_score": row["auto_score"],
-                          "needs_manual_grade": row["needs_manual_grade"]}
-                         for key, row in grades.items() if key not in inserted and row != before_grades[key]]
-        flag_updates = [{"_id": row["id"], "flagged": row["flagged"]}
-                        for key, row in sub_notebooks.items() if key in before_flags and row != before_flags[key]]
+        updates = {
+            api.Student.__table__: new["renamed"],
+            api.Grade.__table__: [
+                {"_id": row["id"], "auto_score": row["auto_score"],
+                 "needs_manual_grade": row["needs_manual_grade"]}
+                for key, row in grades.items() if key not in inserted and row != before_grades[key]],
+            api.SubmittedNotebook.__table__: [
+                {"_id": row["id"], "flagged": row["flagged"]}
+                for key, row in sub_notebooks.items()
+                if key in before_flags and row != before_flags[key]],
+        }
+        inserts = {api.Student.__table__: new["student"],
+                   api.SubmittedAssignment.__table__: new["submission"],
+                   api.SubmittedNotebook.__table__: new["notebook"],
+                   api.Grade.__table__: new["grade"], api.Comment.__table__: new["comment"]}
         # One commit for the batch (a commit is an fsync): the scores of a grading run are
         # stored together, with the students and submissions they belong to.
-        with _as_invalid_entry(gb):
-            for table, rows in ((ST, new["student"]), (SA, new["submission"]), (SN, new["notebook"]),
-                                (G, new["grade"]), (C, new["comment"])):
-                if rows:
-                    conn.execute(table.insert(), rows)
-            for table, rows in ((ST, new["renamed"]), (G, grade_updates), (SN, flag_updates)):
-                if rows:
-                    conn.execute(table.update().where(table.c.id == bindparam("_id")), rows)
-            gb.db.commit()
+        _write(gb, conn, inserts, updates)
+
+
+def _write(gb, conn, inserts, updates):
+    """{table: rows} inserted, then {table: rows with `_id`} updated by id; one commit, if any."""
+    from sqlalchemy import bindparam
+    if not any(inserts.values()) and not any(updates.values()):
+        return
+    with _as_invalid_entry(gb):
+        for table, rows in inserts.items():
+            if rows:
+                conn.execute(table.insert(), rows)
+        for table, rows in updates.items():
+            if rows:
+                conn.execute(table.update().where(table.c.id == bindparam("_id")), rows)
+        gb.db.commit()
+
+
+@dataclass
+class _Course:
+    assignments: dict   # name -> assignment id
+    notebooks: dict     # assignment id -> {notebook name: notebook id}
+    mirrored: dict      # notebook id -> [(cell id, type)]: the cells add_submission mirrors
+    graded: dict        # notebook id -> {cell name: (cell id, cell_type)}, as find_grade finds them
+
+
+def _course_structure(conn):
+    """The gradebook's assignments, notebooks and cells (three queries)."""
+    from nbgrader import api
+    from sqlalchemy import select
+    A, N, B = api.Assignment.__table__, api.Notebook.__table__, api.BaseCell.__table__
+    GC, TC = api.GradeCell.__table__, api.TaskCell.__table__
+    course = _Course(dict(conn.execute(select(A.c.name, A.c.id)).all()), {}, {}, {})
+    for nid, name, aid in conn.execute(select(N.c.id, N.c.name, N.c.assignment_id)).all():
+        course.notebooks.setdefault(aid, {})[name] = nid
+    for cid, name, nid, kind, gc_type, tc_type in conn.execute(
+            select(B.c.id, B.c.name, B.c.notebook_id, B.c.type, GC.c.cell_type, TC.c.cell_type)
+            .select_from(B.outerjoin(GC, GC.c.id == B.c.id).outerjoin(TC, TC.c.id == B.c.id))).all():
+        course.mirrored.setdefault(nid, []).append((cid, kind))
+        # find_grade looks for a grade cell of that name first, then for a task cell
+        if kind == "GradeCell" or (kind == "TaskCell" and name not in course.graded.get(nid, {})):
+            course.graded.setdefault(nid, {})[name] = (cid, gc_type if kind == "GradeCell" else tc_type)
+    return course
+
+
+def _batch_rows(conn, student_ids):
+    """Every student's last name, and the batch's students' submissions, submitted notebooks
+    and grades: {(assignment id, student): submission id}, {(submission id, notebook id):
+    {id, flagged}}, {(submitted notebook id, cell id): {id, auto_score, manual_score,
+    needs_manual_grade}}."""
+    from nbgrader import api
+    from sqlalchemy import select
+    ST, SA = api.Student.__table__, api.SubmittedAssignment.__table__
+    SN, G = api.SubmittedNotebook.__table__, api.Grade.__table__
+    students = dict(conn.execute(select(ST.c.id, ST.c.last_name)).all())
+    submissions, sub_notebooks, grades = {}, {}, {}
+    for ids in _chunks(student_ids):
+        of_batch = SA.c.student_id.in_(ids)
+        for subid, aid, student in conn.execute(
+                select(SA.c.id, SA.c.assignment_id, SA.c.student_id).where(of_batch)):
+            submissions[(aid, student)] = subid
+        for snid, subid, nid, flagged in conn.execute(
+                select(SN.c.id, SN.c.assignment_id, SN.c.notebook_id, SN.c.flagged)
+                .join(SA, SA.c.id == SN.c.assignment_id).where(of_batch)):
+            sub_notebooks[(subid, nid)] = {"id": snid, "flagged": flagged}
+        for gid, snid, cid, auto, manual, needs in conn.execute(
+                select(G.c.id, G.c.notebook_id, G.c.cell_id, G.c.auto_score, G.c.manual_score,
+                       G.c.needs_manual_grade)
+                .join(SN, SN.c.id == G.c.notebook_id).join(SA, SA.c.id == SN.c.assignment_id)
+                .where(of_batch)):
+            grades[(snid, cid)] = {"id": gid, "auto_score": auto, "manual_score": manual,
+                                   "needs_manual_grade": needs}
+    return students, submissions, sub_notebooks, grades
+
+
+def _add_submission(course, aid, student, new, sub_notebooks, grades):
+    """nbgrader's add_submission: the submission mirrors the whole assignment (a submitted
+    notebook per notebook, a grade per grade or task cell, a comment per answer or task cell,
+    with the columns' defaults). Rows go to `new`, sub_notebooks and grades; returns its id."""
+    from nbgrader import api
+    subid = api.new_uuid()
+    new["submission"].append({"id": subid, "assignment_id": aid, "student_id": student})
+    for nid in course.notebooks.get(aid, {}).values():
+        row = sub_notebooks[(subid, nid)] = {"id": api.new_uuid(), "flagged": False}
+        new["notebook"].append(dict(row, assignment_id=subid, notebook_id=nid))
+        for cid, kind in course.mirrored.get(nid, ()):
+            if kind in ("GradeCell", "TaskCell"):
+                grades[(row["id"], cid)] = {"id": api.new_uuid(), "auto_score": None,
+                                            "manual_score": None, "needs_manual_grade": True}
+                new["grade"].append((row["id"], cid))
+            if kind in ("SolutionCell", "TaskCell"):
+                new["comment"].append({"id": api.new_uuid(), "cell_id": cid, "notebook_id": row["id"]})
+    return subid
 
 
 def write_autograded_copy(work_dir, result, submission_text):
@@ -360,16 +406,16 @@ def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results,
         stamps[(sub.student, sub.assignment)] = max(when or 0, stamps.get((sub.student, sub.assignment), 0))
     from nbgrader import api
     from nbgrader.api import MissingEntry
-    from sqlalchemy import bindparam, select
+    from sqlalchemy import select
     A, SA = api.Assignment.__table__, api.SubmittedAssignment.__table__
     with _open(db_path, course_id) as gb:
         conn = gb.db.connection()
         submissions = {}   # (student, assignment) -> [submission id, timestamp]
         for ids in _chunks(dict.fromkeys(student for student, _ in stamps)):
-            submissions.update(((student, name), [subid, timestamp]) for subid, student, name, timestamp in
-                               conn.execute(select(SA.c.id, SA.c.student_id, A.c.name, SA.c.timestamp)
-                                            .join(A, A.c.id == SA.c.assignment_id)
-                                            .where(SA.c.student_id.in_(ids))))
+            for subid, student, name, timestamp in conn.execute(
+                    select(SA.c.id, SA.c.student_id, A.c.name, SA.c.timestamp)
+                    .join(A, A.c.id == SA.c.assignment_id).where(SA.c.student_id.in_(ids))):
+                submissions[(student, name)] = [subid, timestamp]
         changed = {}
         for (student, assignment), when in stamps.items():
             stamp = datetime.datetime.fromtimestamp(when or datetime.datetime.now().timestamp(),
@@ -381,11 +427,8 @@ def publish_for_formgrader(db_path, course_id, work_dir, folder, found, results,
                 row[1] = changed[row[0]] = stamp.replace(tzinfo=None)
             (work_dir / "submitted" / student / assignment / "timestamp.txt").write_text(
                 stamp.strftime(TIMESTAMP_FORMAT))
-        if changed:
-            with _as_invalid_entry(gb):
-                conn.execute(SA.update().where(SA.c.id == bindparam("_id")),
-                             [{"_id": subid, "timestamp": when} for subid, when in changed.items()])
-                gb.db.commit()
+        _write(gb, conn, {}, {SA: [{"_id": subid, "timestamp": when}
+                                   for subid, when in changed.items()]})
     for result in results:
         nb = graded_notebook(sources[(result.assignment, result.notebook)], result,
                              (work_dir / "submitted" / result.student / result.assignment /
