@@ -203,6 +203,17 @@ def test_a_grading_history_leaves_the_gradebook_nbgrader_writes(sources, tmp_pat
             gb.add_student("fay", first_name="Fay", last_name="Ng", email="fay@example.org")
     assert_same(db, ref)
 
+    # `course grade --roster`: names for some, a new student, a row that blanks a name
+    roster = {"ann": {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.org"},
+              "eve": {"first_name": None, "last_name": "Eve", "email": None},
+              "gus": {"first_name": "Gus", "last_name": None, "email": None},
+              "fay": {"first_name": "Fay", "last_name": "Ng", "email": None}}
+    gradebook.apply_roster(db, COURSE, roster)
+    with _gb(ref) as gb:
+        for student_id, fields in roster.items():
+            gb.update_or_create_student(student_id, **fields)
+    assert_same(db, ref)
+
     # the course changes: points of a test cell, a new grade cell and a new answer cell
     changed = {k: dict(v, cells=[dict(c, metadata=dict(c.get("metadata", {}))) for c in v["cells"]])
                for k, v in sources.items()}
@@ -218,7 +229,8 @@ def test_a_grading_history_leaves_the_gradebook_nbgrader_writes(sources, tmp_pat
     # a regrade: everyone again (new scores, bob's file now readable, the new cells graded for
     # the students who had none of that assignment), and the new students
     second = (_results(changed, "ann", 5) + _results(changed, "bob", 6) + _results(changed, "cy", 7)
-              + _results(changed, "eve", 8, keys=keys[:2]) + _results(changed, "fay", 9, keys=keys[4:]))
+              + _results(changed, "eve", 8, keys=keys[:2]) + _results(changed, "fay", 9, keys=keys[4:])
+              + _results(changed, "gus", 10, keys=keys[1:2]))
     second = [r for r in second if not (r.student in ("ann", "bob") and r.assignment == keys[3][0])]
     gradebook.write_results(db, COURSE, second, expected_fingerprint=gradebook.fingerprint(db))
     reference_write(ref, second)
@@ -229,7 +241,7 @@ def test_a_grading_history_leaves_the_gradebook_nbgrader_writes(sources, tmp_pat
         override = gb.find_grade(test, keys[0][1], keys[0][0], "bob")
         assert (override.manual_score, override.score, override.needs_manual_grade) == (0.5, 0.5, True)
         assert not gb.find_submission_notebook(keys[2][1], keys[2][0], "bob").flagged   # readable now
-        assert (gb.find_student("fay").first_name, gb.find_student("eve").last_name) == ("Fay", "eve")
+        assert (gb.find_student("fay").email, gb.find_student("eve").last_name) == (None, "Eve")
 
     # formgrader's submission timestamps
     stamps = {("ann", keys[0][0]): 1.7e9, ("bob", keys[0][0]): 1.7e9 + 0.25, ("eve", keys[1][0]): 1.6e9}

@@ -385,10 +385,29 @@ def read_roster(path):
 
 
 def apply_roster(db_path, course_id, roster):
-    """Give the gradebook's students their names (formgrader lists "last, first")."""
+    """Give the gradebook's students their names (formgrader lists "last, first").
+
+    roster: {student id: {first_name, last_name, email}} (read_roster). What nbgrader's
+    update_or_create_student(id, **fields) does for each (a new student with those fields; an
+    existing one gets each given field set, blanks included), in one query and one
+    transaction instead of a commit per student."""
+    from nbgrader import api
+    from sqlalchemy import select
+    ST = api.Student.__table__
+    columns = ("first_name", "last_name", "email")
     with _open(db_path, course_id) as gb:
+        conn = gb.db.connection()
+        known = {row[0]: dict(zip(columns, row[1:]))
+                 for row in conn.execute(select(ST.c.id, *(ST.c[c] for c in columns)))}
+        new, changed = [], []
         for student_id, fields in roster.items():
-            gb.update_or_create_student(student_id, **fields)
+            if student_id not in known:
+                new.append({"id": student_id, **{c: fields.get(c) for c in columns}})
+                continue
+            wanted = {c: fields.get(c, known[student_id][c]) for c in columns}
+            if wanted != known[student_id]:
+                changed.append({"_id": student_id, **wanted})
+        _write(gb, conn, {ST: new}, {ST: changed})
 
 
 # ----------------------------------------------------------------------------- formgrader's view
