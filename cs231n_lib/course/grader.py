@@ -256,7 +256,8 @@ class StudentFunction:
 
     Errors come back as the notebook's check sees them in-process (boundary.LocalFunction):
     NotImplementedError, DelegationDetected for a trip-wire, else an error named like the
-    student's exception.
+    student's exception. `outcomes` makes many independent calls in one message
+    (boundary.call_many), each converted exactly as one call is.
     """
     runs_in_worker = True   # grading.check() must not wrap it in an in-process boundary
 
@@ -265,6 +266,11 @@ class StudentFunction:
 
     def __call__(self, *args, **kwargs):
         reply = self.session.call(self.name, args, kwargs)
+        return self._result(reply, args, kwargs)
+
+    def _result(self, reply, args, kwargs):
+        """The value of one call's reply, with the call's in-place changes copied back into
+        its arguments; raises the call's error as the notebook's boundary would."""
         if not reply.get("ok"):
             error, message = reply.get("error", "Error"), reply.get("message", "")
             if error == "NotImplementedError":
@@ -276,6 +282,64 @@ class StudentFunction:
         _copy_back(list(args), bridge.decode(reply["args_after"]))
         _copy_back(kwargs, bridge.decode(reply["kwargs_after"]))
         return value
+
+    def outcomes(self, calls):
+        """The calls [(args, kwargs), ...] made in the worker with one message: a list of
+        boundary.Outcome, one per call made, the last one the first that failed (if any).
+
+        Each call is converted and copied back as __call__ does; the worker answers each call
+        on its own line, and each answer gets the per-call timeout, so a hang is stopped as it
+        is for one call. The calls must not share mutable arguments (all are sent first)."""
+        calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+        done, encoded = [], []
+        for args, kwargs in calls:
+            try:
+                encoded.append({"args": bridge.encode(list(args)), "kwargs": bridge.encode(kwargs)})
+            except Exception as exc:  # as sandbox.Worker.call raises it for this call
+                crash = exc
+                break
+        else:
+            crash = None
+        replies, crash = self._replies(encoded, crash)
+        for (args, kwargs), reply in zip(calls, replies):
+            try:
+                done.append(boundary.Outcome(True, self._result(reply, args, kwargs)))
+            except Exception as exc:
+                done.append(boundary.Outcome(False, exc))
+                return done
+        if crash is not None:
+            done.append(boundary.Outcome(False, crash))
+        return done
+
+    def _replies(self, encoded, crash):
+        """The worker's replies to the encoded calls (up to the first that failed), and the
+        error that stopped the batch early (a hang, a crash), if any; like Session.call."""
+        session, replies = self.session, []
+        if not encoded:
+            return replies, crash
+        if session.broken:
+            return replies, StudentCrashed(tr("the notebook's process could not be restarted"))
+        worker = session.worker
+        try:
+            worker._send({"op": "map", "fn": self.name, "calls": encoded})
+            while len(replies) < len(encoded):
+                replies.append(worker._receive(worker.limits.timeout))
+                if not replies[-1].get("ok"):
+                    break
+        except sandbox.WorkerTimeout:
+            session.restart()
+            crash = StudentCrashed(tr("{name} did not return within {seconds:.0f} s and was "
+                                      "stopped", name=self.name, seconds=worker.limits.timeout))
+        except sandbox.WorkerDied as exc:
+            session.restart()
+            crash = StudentCrashed(tr("calling {name} ended the Python process ({reason})",
+                                      name=self.name, reason=exc))
+        return replies, crash
+
+    def map(self, calls):
+        """The values of the calls [(args, kwargs), ...], made with one message; raises the
+        error of the first call that failed."""
+        return list(boundary.values_of(self.outcomes(calls)))
 
 
 def _copy_back(original, after, depth=0):

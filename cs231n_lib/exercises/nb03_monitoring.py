@@ -7,7 +7,8 @@ import numpy as np
 from cs231n_lib import monitor
 from cs231n_lib.exercises._habits import add_signature_habits, hints
 from cs231n_lib.grading import (
-    Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, known_mistake, register,
+    Case, CheckFailure, Exercise, GradingAbort, Mistake, call_many, exception_name, known_mistake,
+    register,
 )
 from cs231n_lib.i18n import N_, tr
 
@@ -123,11 +124,15 @@ def _curves_of_kind(kind, rng):
 
 
 def _diagnose_all(diagnose, curves):
-    """The student's answer for every curve, checked to be one of LOSS_DIAGNOSES."""
+    """The student's answer for every curve, checked to be one of LOSS_DIAGNOSES.
+
+    The calls are made as one batch (in the grader: one message to the student's process),
+    and their answers are checked in order, so the first problem is the one a loop finds."""
     answers = []
+    results = call_many(diagnose, [((curve.copy(),), {}) for curve in curves])
     for curve in curves:
         try:
-            answer = diagnose(curve.copy())
+            answer = next(results)
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
@@ -163,7 +168,10 @@ def _recognized_mistakes(answers, curves):
 def check_diagnose_loss_curve(rng, diagnose):
     """Accuracy of `diagnose` on CURVES_PER_KIND synthetic curves of every kind (>= 90% each)."""
     curves = {kind: _curves_of_kind(kind, rng) for kind in monitor.LOSS_DIAGNOSES}
-    answers = {kind: _diagnose_all(diagnose, kind_curves) for kind, kind_curves in curves.items()}
+    # All kinds' curves in one batch; answers are checked kind after kind, as they were made.
+    every_answer = iter(_diagnose_all(diagnose, [c for cs in curves.values() for c in cs]))
+    answers = {kind: [next(every_answer) for _ in kind_curves]
+               for kind, kind_curves in curves.items()}
     failures = []
     for kind, kind_answers in answers.items():
         correct = sum(a == kind for a in kind_answers)

@@ -1,0 +1,210 @@
+"""Many calls in one message (grader.StudentFunction.map/outcomes, boundary.call_many).
+
+A batch must give what the same calls made one by one give: the same values, the same in-place
+changes copied back, the same error at the same call (later calls never seen), the same
+mutation message naming the same call, and a hang stopped by the per-call timeout. The grader's
+worker path and the notebook's in-process path are both checked against single calls.
+"""
+import copy
+
+import numpy as np
+import pytest
+
+from cs231n_lib import boundary, gradient_check, grading, layers
+from cs231n_lib.course import grader, sandbox
+
+STUDENT = '''
+import collections
+import numpy as np
+Pair = collections.namedtuple("Pair", "out scale")
+made = []
+
+def affine(x, w, bn_param):
+    bn_param["calls"] = bn_param.get("calls", 0) + 1          # state: copied back
+    return x @ w, {"x": x, "w": w, "mean": float(x.mean())}
+
+def named(x):
+    return Pair(2 * x, 2)                                      # not plain: travels as a handle
+
+def picky(x):
+    if x[0] == 3:
+        raise KeyError("three is not allowed")
+    made.append(float(x[0]))
+    return float(x[0]) * 10
+
+def stub(x):
+    raise NotImplementedError("write me")
+
+def scale_in_place(x, s):
+    x *= s                                                      # a change only when s != 1
+    return float(x.sum())
+
+def hang(x):
+    while x[0] == 2:
+        pass
+    return float(x[0])
+
+def count_made():
+    return len(made)
+'''
+
+
+def reference_scale(x, s):
+    return float((x * s).sum())
+
+
+@pytest.fixture(scope="module")
+def library():
+    library = sandbox.LibraryCopy()
+    yield library
+    library.cleanup()
+
+
+@pytest.fixture
+def session(library):
+    session = grader.Session(library, sandbox.Limits(timeout=2.0), hide=())
+    session.start()
+    ok, text = session.run(grader.Step("student", "student", STUDENT))
+    assert ok, text
+    yield session
+    session.close()
+
+
+def affine_calls(count=6):
+    rng = np.random.default_rng(0)
+    return [((rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), {"mode": "train"}), {})
+            for _ in range(count)]
+
+
+def raised(fn, *args):
+    with pytest.raises(BaseException) as info:
+        fn(*args)
+    return info.value
+
+
+def test_map_equals_single_calls_values_and_copy_back(session):
+    fn = grader.StudentFunction(session, "affine")
+    batch, single = affine_calls(), affine_calls()
+    values = fn.map(batch)
+    expected = [fn(*args, **kwargs) for args, kwargs in single]
+    assert len(values) == len(expected) == 6
+    for (args, _), (single_args, _), value, want in zip(batch, single, values, expected):
+        np.testing.assert_array_equal(value[0], want[0])
+        assert value[1].keys() == want[1].keys()
+        for key in want[1]:
+            np.testing.assert_array_equal(value[1][key], want[1][key])
+        assert args[2] == single_args[2] == {"mode": "train", "calls": 1}   # copied back per call
+
+
+def test_map_handles_are_usable_like_single_ones(session):
+    fn = grader.StudentFunction(session, "named")
+    values = fn.map([((np.arange(3.0),), {}), ((np.ones(2),), {})])
+    assert all(isinstance(v, boundary.values.HandleTuple) for v in values)
+    np.testing.assert_array_equal(values[1][0], 2 * np.ones(2))
+    assert len({v.handle for v in values}) == 2
+
+
+def test_exception_mid_batch_is_reported_for_its_call_and_later_calls_are_not_seen(session):
+    fn = grader.StudentFunction(session, "picky")
+    calls = [((np.array([float(i)]),), {}) for i in range(6)]
+    outcomes = fn.outcomes(calls)
+    assert [o.ok for o in outcomes] == [True, True, True, False]
+    assert [o.value for o in outcomes[:3]] == [0.0, 10.0, 20.0]
+    single = raised(fn, np.array([3.0]))
+    assert type(outcomes[3].value).__name__ == type(single).__name__ == "KeyError"
+    assert str(outcomes[3].value) == str(single)
+    # call_many: the values before the failed call, then its error where a loop raises it
+    results = boundary.call_many(fn, calls)
+    assert [next(results) for _ in range(3)] == [0.0, 10.0, 20.0]
+    with pytest.raises(boundary.StudentError, match="three is not allowed"):
+        next(results)
+    # the worker stopped at the failed call and still answers in step
+    assert grader.StudentFunction(session, "count_made")() == 3 + 3   # calls 4 and 5 never ran
+    with pytest.raises(NotImplementedError, match="write me"):
+        grader.StudentFunction(session, "stub").map(calls)
+
+
+def test_an_encoding_error_is_raised_at_its_call(session):
+    fn = grader.StudentFunction(session, "picky")
+    outcomes = fn.outcomes([((np.array([1.0]),), {}), ((object(),), {}), ((np.array([2.0]),), {})])
+    assert [o.ok for o in outcomes] == [True, False]
+    assert isinstance(outcomes[1].value, grader.bridge.BridgeError)
+
+
+def mutation_calls():
+    # Only the third call changes its x (s = 2); s = 1 leaves x as it was.
+    return [((np.arange(4.0) + i, 2.0 if i == 2 else 1.0), {}) for i in range(5)]
+
+
+def test_mutation_in_call_k_is_named_as_for_a_single_call(session):
+    student = grader.StudentFunction(session, "scale_in_place")
+    guard = boundary.Guard(student, "scale_in_place", reference_scale)
+    results = boundary.call_many(guard, mutation_calls())
+    assert [next(results) for _ in range(2)] == [6.0, 10.0]
+    with pytest.raises(boundary.MutationRefused) as batch:
+        next(results)
+    one_guard = boundary.Guard(student, "scale_in_place", reference_scale)
+    for args, _ in mutation_calls()[:2]:
+        one_guard(*args)
+    single = raised(one_guard, *mutation_calls()[2][0])
+    assert isinstance(single, boundary.MutationRefused)
+    assert str(batch.value) == str(single) and "x[0]" in str(single)
+    assert batch.value.result == single.result == 28.0
+
+
+def test_notebook_path_batches_through_the_same_guard():
+    namespace = {}
+    exec(STUDENT, namespace)
+    local = boundary.LocalFunction(namespace["scale_in_place"], boundary.TripWires([]))
+    guard = boundary.Guard(local, "scale_in_place", reference_scale)
+    outcomes = boundary.outcomes_of(guard, mutation_calls())
+    assert [o.ok for o in outcomes] == [True, True, False]
+    single = raised(boundary.Guard(local, "scale_in_place", reference_scale),
+                    *mutation_calls()[2][0])
+    assert str(outcomes[2].value) == str(single)
+    # a plain function is called one call after the other
+    assert list(grading.call_many(reference_scale, [((np.ones(2), 3.0), {})] * 2)) == [6.0, 6.0]
+
+
+def test_a_hang_in_one_call_is_stopped_by_the_per_call_timeout(session):
+    fn = grader.StudentFunction(session, "hang")
+    outcomes = fn.outcomes([((np.array([float(i)]),), {}) for i in range(5)])
+    assert [o.ok for o in outcomes] == [True, True, False]
+    assert isinstance(outcomes[2].value, grader.StudentCrashed)
+    assert str(outcomes[2].value) == "hang did not return within 2 s and was stopped"
+    assert session.restarts == 1
+    # the restarted worker has the student's cells again
+    assert grader.StudentFunction(session, "picky")(np.array([1.0])) == 10.0
+
+
+def test_batchnorm_grad_check_batched_equals_one_by_one():
+    # The numerical gradient of a guarded forward (batched) equals that of the plain one.
+    rng = np.random.default_rng(3)
+    x, gamma, beta = rng.standard_normal((4, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    dout = rng.standard_normal((4, 3))
+    guarded = boundary.Guard(boundary.LocalFunction(layers.batchnorm_forward,
+                                                    boundary.TripWires([])),
+                             "batchnorm_forward", layers.batchnorm_forward)
+    assert gradient_check._batched(guarded) and not gradient_check._batched(layers.batchnorm_forward)
+    batched = gradient_check.batchnorm_grad_check(guarded, layers.batchnorm_backward,
+                                                  x, gamma, beta, dout)
+    plain = gradient_check.batchnorm_grad_check(layers.batchnorm_forward, layers.batchnorm_backward,
+                                                x, gamma, beta, dout)
+    for name in gradient_check.BATCHNORM_GRAD_NAMES:
+        np.testing.assert_array_equal(batched.numeric[name], plain.numeric[name])
+    assert batched.rel_errors == plain.rel_errors and batched.norm_errors == plain.norm_errors
+
+
+def test_batchnorm_grad_check_batched_raises_what_the_loop_raises():
+    # A forward whose out has the wrong shape: the same ValueError either way.
+    def bad_forward(x, gamma, beta, bn_param):
+        out, cache = layers.batchnorm_forward(x, gamma, beta, bn_param)
+        return out[:, :-1] if x[0, 0] != round(x[0, 0], 3) else out, cache
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal((3, 3)), 3)
+    args = (x, np.ones(3), np.zeros(3), rng.standard_normal((3, 3)))
+    local = boundary.LocalFunction(bad_forward, boundary.TripWires([]))
+    errors = [raised(gradient_check.batchnorm_grad_check, fn, layers.batchnorm_backward, *args)
+              for fn in (bad_forward, local)]
+    assert type(errors[0]) is type(errors[1]) is ValueError
+    assert str(errors[0]) == str(errors[1])
