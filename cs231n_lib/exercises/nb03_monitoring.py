@@ -348,14 +348,21 @@ def _abort_scenarios(rng):
 
 
 def check_should_abort(rng, should_abort):
-    """Run should_abort on hand-made histories; the first wrong answer fails the check."""
-    for what, losses, kwargs, expected, label in _abort_scenarios(rng):
+    """Run should_abort on hand-made histories; the first wrong answer fails the check.
+
+    The calls are made as one batch (in the grader: one message to the student's process);
+    their answers are checked in order, so the first wrong one is the one a loop finds."""
+    scenarios, calls = _abort_scenarios(rng), []
+    for _, losses, kwargs, _, _ in scenarios:
         as_list = rng.random() < 0.5  # both plain lists and arrays must work
         given = [float(v) for v in losses] if as_list else np.array(losses, dtype=float)
+        calls.append(((given,), kwargs))
+    answers = call_many(should_abort, calls)
+    for what, losses, kwargs, expected, label in scenarios:
         args = ", ".join([_show_losses(losses)] + [f"{k}={v:.3g}" for k, v in kwargs.items()])
         call = f"should_abort({args})"
         try:
-            answer = should_abort(given, **kwargs)
+            answer = next(answers)
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
