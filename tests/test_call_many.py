@@ -208,3 +208,75 @@ def test_batchnorm_grad_check_batched_raises_what_the_loop_raises():
               for fn in (bad_forward, local)]
     assert type(errors[0]) is type(errors[1]) is ValueError
     assert str(errors[0]) == str(errors[1])
+
+
+# ----------------------------------------------------------------------------- the checks
+
+BATCHED_CHECKS = ["diagnose_loss_curve", "should_abort", "edge_warning", "init_weights",
+                  "batchnorm_backward", "batchnorm_backward_alt"]
+
+
+def _at_call(fn, k, action):
+    """fn, except that its k-th call (from 1) does `action` (mutate, raise or return junk)."""
+    count = [0]
+
+    def wrapped(*args, **kwargs):
+        count[0] += 1
+        if count[0] == k and action == "raise":
+            raise ValueError(f"call {k} failed")
+        out = fn(*args, **kwargs)
+        if count[0] == k and action == "junk":
+            return "junk"
+        if count[0] == k and action == "mutate":
+            for a in args:
+                if isinstance(a, np.ndarray) and a.size and a.dtype.kind == "f":
+                    a.flat[-1] += 1.0
+                    break
+                if isinstance(a, list) and a:
+                    a[-1] = a[-1] + 1.0
+                    break
+        return out
+    wrapped.__name__ = getattr(fn, "__name__", "fn")
+    return wrapped
+
+
+def _variants(name):
+    exercise = grading.get_exercise(name)
+    fns = list(exercise.reference_fns)
+    yield "reference", fns
+    for mistake in exercise.mistakes:
+        if callable(mistake.implementation):
+            yield mistake.label, [mistake.implementation if i == mistake.replaces else f
+                                  for i, f in enumerate(fns)]
+    for k in (1, 3, 17):
+        for action in ("raise", "junk", "mutate"):
+            # the batched function: the only one of diagnose/should_abort/..., the forward of
+            # the batchnorm pairs (its numerical gradient is the batch)
+            yield f"{action} at call {k}", [_at_call(fns[0], k, action), *fns[1:]]
+
+
+def _verdict(name, fns):
+    try:
+        grading.check(name, *fns, seeds=[0, 5])
+    except BaseException as exc:  # noqa: BLE001 - the verdict is what is compared
+        return f"{type(exc).__name__}: {exc}"
+    return "passed"
+
+
+@pytest.mark.parametrize("name", BATCHED_CHECKS)
+def test_batched_checks_give_the_verdicts_and_messages_of_single_calls(name, monkeypatch):
+    # The same answers graded with batches (boundary.call_many as shipped) and with every call
+    # made on its own through the same wrappers (Guard.__call__, LocalFunction.__call__).
+    def one_by_one(fn, calls):
+        return boundary.loop_outcomes(fn, [(tuple(a), dict(k)) for a, k in calls])
+
+    batched = {}
+    for label, fns in _variants(name):
+        batched[label] = _verdict(name, fns)
+    monkeypatch.setattr(boundary, "outcomes_of", one_by_one)
+    verdicts = set()
+    for label, fns in _variants(name):
+        single = _verdict(name, fns)
+        assert batched[label] == single, label
+        verdicts.add(single.split(":")[0])
+    assert "passed" in verdicts and "CheckFailure" in verdicts   # the variants do differ
