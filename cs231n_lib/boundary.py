@@ -208,13 +208,22 @@ def outcomes_of(fn, calls):
     return loop_outcomes(fn, calls)
 
 
-def values_of(outcomes):
+class values_of:
     """An iterator over the outcomes' values that raises the error of the first failed call
-    when it reaches it, just where a loop of single calls would have raised it."""
-    for ok, value in outcomes:
+    when it reaches it, just where a loop of single calls would have raised it. (A class, not
+    a generator: a student's StopIteration must reach the check as itself.)"""
+
+    def __init__(self, outcomes):
+        self._outcomes = iter(outcomes)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        ok, value = next(self._outcomes)
         if not ok:
             raise value
-        yield value
+        return value
 
 
 def call_many(fn, calls):

@@ -224,6 +224,8 @@ def _at_call(fn, k, action):
         count[0] += 1
         if count[0] == k and action == "raise":
             raise ValueError(f"call {k} failed")
+        if count[0] == k and action == "stop":
+            raise StopIteration(f"call {k} stopped")
         out = fn(*args, **kwargs)
         if count[0] == k and action == "junk":
             return "junk"
@@ -249,7 +251,7 @@ def _variants(name):
             yield mistake.label, [mistake.implementation if i == mistake.replaces else f
                                   for i, f in enumerate(fns)]
     for k in (1, 3, 17):
-        for action in ("raise", "junk", "mutate"):
+        for action in ("raise", "stop", "junk", "mutate"):
             # the batched function: the only one of diagnose/should_abort/..., the forward of
             # the batchnorm pairs (its numerical gradient is the batch)
             yield f"{action} at call {k}", [_at_call(fns[0], k, action), *fns[1:]]
@@ -263,17 +265,32 @@ def _verdict(name, fns):
     return "passed"
 
 
+class _OneByOne:
+    """call_many as a plain loop would run it: each call made when its value is needed."""
+
+    def __init__(self, fn, calls):
+        self.fn, self.calls = fn, iter(calls)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        args, kwargs = next(self.calls)
+        return self.fn(*args, **kwargs)
+
+
 @pytest.mark.parametrize("name", BATCHED_CHECKS)
 def test_batched_checks_give_the_verdicts_and_messages_of_single_calls(name, monkeypatch):
     # The same answers graded with batches (boundary.call_many as shipped) and with every call
-    # made on its own through the same wrappers (Guard.__call__, LocalFunction.__call__).
-    def one_by_one(fn, calls):
-        return boundary.loop_outcomes(fn, [(tuple(a), dict(k)) for a, k in calls])
-
+    # made on its own, when the check needs it, through the same wrappers (Guard.__call__,
+    # LocalFunction.__call__): the loops the checks had before batching.
+    import importlib
     batched = {}
     for label, fns in _variants(name):
         batched[label] = _verdict(name, fns)
-    monkeypatch.setattr(boundary, "outcomes_of", one_by_one)
+    for module in ("cs231n_lib.boundary", "cs231n_lib.grading", "cs231n_lib.exercises._habits",
+                   "cs231n_lib.exercises.nb03_monitoring"):
+        monkeypatch.setattr(importlib.import_module(module), "call_many", _OneByOne)
     verdicts = set()
     for label, fns in _variants(name):
         single = _verdict(name, fns)
