@@ -131,6 +131,26 @@ def test_an_encoding_error_is_raised_at_its_call(session):
     assert isinstance(outcomes[1].value, grader.bridge.BridgeError)
 
 
+def test_a_failure_here_still_reads_every_answer_of_the_batch(session, monkeypatch):
+    # A reply this process cannot convert (only a broken worker sends one) fails its call;
+    # the worker's answers to the later calls are read and dropped, so the next message
+    # gets its own answer.
+    fn = grader.StudentFunction(session, "picky")
+    original, seen = grader.StudentFunction._result, []
+
+    def failing_second(self, reply, args, kwargs):
+        seen.append(reply["ok"])
+        if len(seen) == 2:
+            raise grader.bridge.BridgeError("malformed message")
+        return original(self, reply, args, kwargs)
+    monkeypatch.setattr(grader.StudentFunction, "_result", failing_second)
+    outcomes = fn.outcomes([((np.array([float(i)]),), {}) for i in (0, 1, 2, 4)])
+    assert [o.ok for o in outcomes] == [True, False] and len(seen) == 2
+    monkeypatch.setattr(grader.StudentFunction, "_result", original)
+    assert fn(np.array([7.0])) == 70.0
+    assert grader.StudentFunction(session, "count_made")() == 4 + 1
+
+
 def mutation_calls():
     # Only the third call changes its x (s = 2); s = 1 leaves x as it was.
     return [((np.arange(4.0) + i, 2.0 if i == 2 else 1.0), {}) for i in range(5)]

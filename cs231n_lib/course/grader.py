@@ -287,45 +287,52 @@ class StudentFunction:
         """The calls [(args, kwargs), ...] made in the worker with one message: a list of
         boundary.Outcome, one per call made, the last one the first that failed (if any).
 
-        Each call is converted and copied back as __call__ does; the worker answers each call
-        on its own line, and each answer gets the per-call timeout, so a hang is stopped as it
-        is for one call. The calls must not share mutable arguments (all are sent first)."""
+        Each call is converted and copied back as __call__ does, as soon as its answer arrives
+        (while the worker makes the next calls); the worker answers each call on its own line,
+        and each answer gets the per-call timeout, so a hang is stopped as it is for one call.
+        The calls must not share mutable arguments (all are sent first)."""
         calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
-        done, encoded = [], []
+        encoded, crash = [], None
         for args, kwargs in calls:
             try:
                 encoded.append({"args": bridge.encode(list(args)), "kwargs": bridge.encode(kwargs)})
             except Exception as exc:  # as sandbox.Worker.call raises it for this call
                 crash = exc
                 break
-        else:
-            crash = None
-        replies, crash = self._replies(encoded, crash)
-        for (args, kwargs), reply in zip(calls, replies):
+        done = []
+        # Every answer the worker sends is read, even after a call failed here (its value could
+        # not be converted): the next message must find no answer of this one left over.
+        for (args, kwargs), reply in zip(calls, self._replies(encoded, done)):
+            if done and not done[-1].ok:
+                continue
             try:
                 done.append(boundary.Outcome(True, self._result(reply, args, kwargs)))
             except Exception as exc:
                 done.append(boundary.Outcome(False, exc))
-                return done
-        if crash is not None:
+        if crash is not None and (not done or done[-1].ok):
             done.append(boundary.Outcome(False, crash))
         return done
 
-    def _replies(self, encoded, crash):
-        """The worker's replies to the encoded calls (up to the first that failed), and the
-        error that stopped the batch early (a hang, a crash), if any; like Session.call."""
-        session, replies = self.session, []
+    def _replies(self, encoded, done):
+        """The worker's replies to the encoded calls as they arrive, up to the first that
+        failed; a hang or a crash ends them with a StudentCrashed outcome appended to `done`
+        (the session restarted), as Session.call reports it for one call."""
+        session = self.session
         if not encoded:
-            return replies, crash
+            return
         if session.broken:
-            return replies, StudentCrashed(tr("the notebook's process could not be restarted"))
+            done.append(boundary.Outcome(False, StudentCrashed(
+                tr("the notebook's process could not be restarted"))))
+            return
         worker = session.worker
         try:
             worker._send({"op": "map", "fn": self.name, "calls": encoded})
-            while len(replies) < len(encoded):
-                replies.append(worker._receive(worker.limits.timeout))
-                if not replies[-1].get("ok"):
-                    break
+            for _ in encoded:
+                reply = worker._receive(worker.limits.timeout)
+                yield reply
+                if not reply.get("ok"):
+                    return
+            return
         except sandbox.WorkerTimeout:
             session.restart()
             crash = StudentCrashed(tr("{name} did not return within {seconds:.0f} s and was "
@@ -334,7 +341,8 @@ class StudentFunction:
             session.restart()
             crash = StudentCrashed(tr("calling {name} ended the Python process ({reason})",
                                       name=self.name, reason=exc))
-        return replies, crash
+        if not done or done[-1].ok:
+            done.append(boundary.Outcome(False, crash))
 
     def map(self, calls):
         """The values of the calls [(args, kwargs), ...], made with one message; raises the
