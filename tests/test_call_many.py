@@ -5,7 +5,7 @@ changes copied back, the same error at the same call (later calls never seen), t
 mutation message naming the same call, and a hang stopped by the per-call timeout. The grader's
 worker path and the notebook's in-process path are both checked against single calls.
 """
-import copy
+import re
 
 import numpy as np
 import pytest
@@ -233,7 +233,7 @@ def test_batchnorm_grad_check_batched_raises_what_the_loop_raises():
 # ----------------------------------------------------------------------------- the checks
 
 BATCHED_CHECKS = ["diagnose_loss_curve", "should_abort", "edge_warning", "init_weights",
-                  "batchnorm_backward", "batchnorm_backward_alt"]
+                  "batchnorm_backward", "batchnorm_backward_alt", "dropout"]
 
 
 def _at_call(fn, k, action):
@@ -281,7 +281,9 @@ def _verdict(name, fns):
     try:
         grading.check(name, *fns, seeds=[0, 5])
     except BaseException as exc:  # noqa: BLE001 - the verdict is what is compared
-        return f"{type(exc).__name__}: {exc}"
+        # dropout's "mask regenerated" mistake draws an unseeded mask: its share varies
+        return re.sub(r"agree on only [0-9.]+%", "agree on only ?%",
+                      f"{type(exc).__name__}: {exc}")
     return "passed"
 
 
