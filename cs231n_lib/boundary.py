@@ -23,6 +23,7 @@ import inspect
 import re
 import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -171,6 +172,75 @@ class LocalFunction:
             raise student_error("SystemExit", tr("sys.exit({code!r}) called", code=exc.code)) from None
         return values.plain(result, LOCAL_HANDLES)
 
+    def outcomes(self, calls):
+        """One Outcome per call [(args, kwargs), ...] made, stopping after the first that failed."""
+        return loop_outcomes(self, calls)
+
+
+# ----------------------------------------------------------------------------- many calls
+
+class Outcome(NamedTuple):
+    """What one call of a batch gave: ok and its value, or not ok and the exception it raised."""
+    ok: bool
+    value: object
+
+
+def loop_outcomes(fn, calls):
+    """fn(*args, **kwargs) for each call (args, kwargs) in turn, as Outcomes; stops after the
+    first call that raised (an Exception: a KeyboardInterrupt still stops everything)."""
+    done = []
+    for args, kwargs in calls:
+        try:
+            done.append(Outcome(True, fn(*args, **kwargs)))
+        except Exception as exc:
+            done.append(Outcome(False, exc))
+            break
+    return done
+
+
+def outcomes_of(fn, calls):
+    """The Outcomes of calling fn on each of calls [(args, kwargs), ...]: in one message to the
+    grader's worker when fn runs there, through the boundary's wrappers (each call guarded as
+    on its own), else one call after the other."""
+    calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+    if isinstance(fn, (LocalFunction, Guard)) or getattr(fn, "runs_in_worker", False):
+        return fn.outcomes(calls)
+    return loop_outcomes(fn, calls)
+
+
+class values_of:
+    """An iterator over the outcomes' values that raises the error of the first failed call
+    when it reaches it, just where a loop of single calls would have raised it. (A class, not
+    a generator: a student's StopIteration must reach the check as itself.)"""
+
+    def __init__(self, outcomes):
+        self._outcomes = iter(outcomes)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        ok, value = next(self._outcomes)
+        if not ok:
+            raise value
+        return value
+
+
+def call_many(fn, calls):
+    """fn(*args, **kwargs) for each (args, kwargs) in `calls`, as an iterator of the values in
+    order; reaching a call that raised raises its error, as calling one by one would there.
+
+    For many independent calls of a student's function (the inputs of a numerical gradient,
+    a set of synthetic curves): in the grader they travel to the student's worker in one
+    message instead of one round trip each. Every call is converted, copied back and checked
+    for in-place changes exactly as a single call is. The calls must be independent: no two
+    share a mutable argument (in the grader all are sent before any result is copied back).
+    Consume the values in order, handling each as a single call's value would be, so the
+    first problem found is the one a loop would have found. Calls after a failed one may
+    have run (in the grader's worker) but their results are never seen.
+    """
+    return values_of(outcomes_of(fn, calls))
+
 
 def unwrapped(fn):
     """The student's own function behind check()'s wrappers (LocalFunction, Guard), or the
@@ -203,6 +273,34 @@ class Guard:
         except Exception:  # an argument that cannot be copied cannot be checked either
             return self.fn(*args, **kwargs)
         result = self.fn(*args, **kwargs)
+        self._refuse_changes(before, args, kwargs, result)
+        return result
+
+    def outcomes(self, calls):
+        """Outcomes of many independent calls (boundary.call_many), the inner function's in one
+        batch; each call is checked as __call__ checks it, in order, and a refused change
+        ends the list there as it would have stopped a loop."""
+        calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+        befores = []
+        for args, kwargs in calls:
+            try:
+                befores.append(copy.deepcopy((args, kwargs)))
+            except Exception:  # as in __call__: this call cannot be checked
+                befores.append(None)
+        done = []
+        for (args, kwargs), before, outcome in zip(calls, befores, outcomes_of(self.fn, calls)):
+            if outcome.ok and before is not None:
+                try:
+                    self._refuse_changes(before, args, kwargs, outcome.value)
+                except Exception as exc:
+                    outcome = Outcome(False, exc)
+            done.append(outcome)
+            if not outcome.ok:
+                break
+        return done
+
+    def _refuse_changes(self, before, args, kwargs, result):
+        """Raise MutationRefused for an in-place change of an argument that is not state."""
         for label, old, new in self._pairs(before, args, kwargs):
             if label in self.state:
                 continue
@@ -212,7 +310,6 @@ class Guard:
             if not self._reference_changes(before, label):
                 raise MutationRefused(mutation_message(self.name, label, where), result)
             self.state.add(label)
-        return result
 
     def _label(self, i):
         return self.parameters[i] if i < len(self.parameters) else f"argument {i + 1}"

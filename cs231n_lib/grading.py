@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from cs231n_lib import boundary, values
-from cs231n_lib.boundary import GradingAbort
+from cs231n_lib.boundary import GradingAbort, call_many
 from cs231n_lib.i18n import set_language, tr
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
     "exercise_names",
     "check", "compare_outputs", "describe_inputs", "max_relative_error", "fail", "run_student",
     "exception_name", "Habit", "NotImplementedYet", "hidden_seeds", "course_secret",
-    "reference_functions", "known_mistake", "set_language",
+    "reference_functions", "known_mistake", "set_language", "call_many",
 ]
 
 DEFAULT_RTOL = 1e-6

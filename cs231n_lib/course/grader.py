@@ -276,7 +276,8 @@ class StudentFunction:
 
     Errors come back as the notebook's check sees them in-process (boundary.LocalFunction):
     NotImplementedError, DelegationDetected for a trip-wire, else an error named like the
-    student's exception.
+    student's exception. `outcomes` makes many independent calls in one message
+    (boundary.call_many), each converted exactly as one call is.
     """
     runs_in_worker = True   # grading.check() must not wrap it in an in-process boundary
 
@@ -285,6 +286,11 @@ class StudentFunction:
 
     def __call__(self, *args, **kwargs):
         reply = self.session.call(self.name, args, kwargs)
+        return self._result(reply, args, kwargs)
+
+    def _result(self, reply, args, kwargs):
+        """The value of one call's reply, with the call's in-place changes copied back into
+        its arguments; raises the call's error as the notebook's boundary would."""
         if not reply.get("ok"):
             error, message = reply.get("error", "Error"), reply.get("message", "")
             if error == "NotImplementedError":
@@ -296,6 +302,72 @@ class StudentFunction:
         _copy_back(list(args), bridge.decode(reply["args_after"]))
         _copy_back(kwargs, bridge.decode(reply["kwargs_after"]))
         return value
+
+    def outcomes(self, calls):
+        """The calls [(args, kwargs), ...] made in the worker with one message: a list of
+        boundary.Outcome, one per call made, the last one the first that failed (if any).
+
+        Each call is converted and copied back as __call__ does, as soon as its answer arrives
+        (while the worker makes the next calls); the worker answers each call on its own line,
+        and each answer gets the per-call timeout, so a hang is stopped as it is for one call.
+        The calls must not share mutable arguments (all are sent first)."""
+        calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+        encoded, crash = [], None
+        for args, kwargs in calls:
+            try:
+                encoded.append({"args": bridge.encode(list(args)), "kwargs": bridge.encode(kwargs)})
+            except Exception as exc:  # as sandbox.Worker.call raises it for this call
+                crash = exc
+                break
+        done = []
+        # Every answer the worker sends is read, even after a call failed here (its value could
+        # not be converted): the next message must find no answer of this one left over.
+        for (args, kwargs), reply in zip(calls, self._replies(encoded, done)):
+            if done and not done[-1].ok:
+                continue
+            try:
+                done.append(boundary.Outcome(True, self._result(reply, args, kwargs)))
+            except Exception as exc:
+                done.append(boundary.Outcome(False, exc))
+        if crash is not None and (not done or done[-1].ok):
+            done.append(boundary.Outcome(False, crash))
+        return done
+
+    def _replies(self, encoded, done):
+        """The worker's replies to the encoded calls as they arrive, up to the first that
+        failed; a hang or a crash ends them with a StudentCrashed outcome appended to `done`
+        (the session restarted), as Session.call reports it for one call."""
+        session = self.session
+        if not encoded:
+            return
+        if session.broken:
+            done.append(boundary.Outcome(False, StudentCrashed(
+                tr("the notebook's process could not be restarted"))))
+            return
+        worker = session.worker
+        try:
+            worker._send({"op": "map", "fn": self.name, "calls": encoded})
+            for _ in encoded:
+                reply = worker._receive(worker.limits.timeout)
+                yield reply
+                if not reply.get("ok"):
+                    return
+            return
+        except sandbox.WorkerTimeout:
+            session.restart()
+            crash = StudentCrashed(tr("{name} did not return within {seconds:.0f} s and was "
+                                      "stopped", name=self.name, seconds=worker.limits.timeout))
+        except sandbox.WorkerDied as exc:
+            session.restart()
+            crash = StudentCrashed(tr("calling {name} ended the Python process ({reason})",
+                                      name=self.name, reason=exc))
+        if not done or done[-1].ok:
+            done.append(boundary.Outcome(False, crash))
+
+    def map(self, calls):
+        """The values of the calls [(args, kwargs), ...], made with one message; raises the
+        error of the first call that failed."""
+        return list(boundary.values_of(self.outcomes(calls)))
 
 
 def _copy_back(original, after, depth=0):

@@ -9,7 +9,7 @@ code through `run_with_habits`, so their failures carry the same hints as compar
 import inspect
 
 from cs231n_lib.grading import (
-    CheckFailure, GradingAbort, Habit, _REGISTRY, habit_hint, raised_message,
+    CheckFailure, GradingAbort, Habit, _REGISTRY, call_many, habit_hint, raised_message,
 )
 from cs231n_lib.i18n import N_
 
@@ -90,3 +90,17 @@ def run_with_habits(name, call, fn, *args, **kwargs):
         raise
     except Exception as exc:
         raise CheckFailure(raised_message(call, exc) + hints(name, exc)) from exc
+
+
+def results_with_habits(name, calls_text, fn, calls):
+    """run_with_habits for many independent calls [(args, kwargs), ...] made as one batch
+    (grading.call_many; in the grader one message): the values in call order; the first call
+    that raised raises there, named by its text in `calls_text`, as run_with_habits would."""
+    results = call_many(fn, calls)
+    for call in calls_text:
+        try:
+            yield next(results)
+        except (NotImplementedError, GradingAbort):
+            raise
+        except Exception as exc:
+            raise CheckFailure(raised_message(call, exc) + hints(name, exc)) from exc

@@ -7,7 +7,8 @@ import numpy as np
 from cs231n_lib import monitor
 from cs231n_lib.exercises._habits import add_signature_habits, hints
 from cs231n_lib.grading import (
-    Case, CheckFailure, Exercise, GradingAbort, Mistake, exception_name, known_mistake, register,
+    Case, CheckFailure, Exercise, GradingAbort, Mistake, call_many, exception_name, known_mistake,
+    register,
 )
 from cs231n_lib.i18n import N_, tr
 
@@ -123,11 +124,15 @@ def _curves_of_kind(kind, rng):
 
 
 def _diagnose_all(diagnose, curves):
-    """The student's answer for every curve, checked to be one of LOSS_DIAGNOSES."""
+    """The student's answer for every curve, checked to be one of LOSS_DIAGNOSES.
+
+    The calls are made as one batch (in the grader: one message to the student's process),
+    and their answers are checked in order, so the first problem is the one a loop finds."""
     answers = []
+    results = call_many(diagnose, [((curve.copy(),), {}) for curve in curves])
     for curve in curves:
         try:
-            answer = diagnose(curve.copy())
+            answer = next(results)
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:
@@ -163,7 +168,10 @@ def _recognized_mistakes(answers, curves):
 def check_diagnose_loss_curve(rng, diagnose):
     """Accuracy of `diagnose` on CURVES_PER_KIND synthetic curves of every kind (>= 90% each)."""
     curves = {kind: _curves_of_kind(kind, rng) for kind in monitor.LOSS_DIAGNOSES}
-    answers = {kind: _diagnose_all(diagnose, kind_curves) for kind, kind_curves in curves.items()}
+    # All kinds' curves in one batch; answers are checked kind after kind, as they were made.
+    every_answer = iter(_diagnose_all(diagnose, [c for cs in curves.values() for c in cs]))
+    answers = {kind: [next(every_answer) for _ in kind_curves]
+               for kind, kind_curves in curves.items()}
     failures = []
     for kind, kind_answers in answers.items():
         correct = sum(a == kind for a in kind_answers)
@@ -340,14 +348,21 @@ def _abort_scenarios(rng):
 
 
 def check_should_abort(rng, should_abort):
-    """Run should_abort on hand-made histories; the first wrong answer fails the check."""
-    for what, losses, kwargs, expected, label in _abort_scenarios(rng):
+    """Run should_abort on hand-made histories; the first wrong answer fails the check.
+
+    The calls are made as one batch (in the grader: one message to the student's process);
+    their answers are checked in order, so the first wrong one is the one a loop finds."""
+    scenarios, calls = _abort_scenarios(rng), []
+    for _, losses, kwargs, _, _ in scenarios:
         as_list = rng.random() < 0.5  # both plain lists and arrays must work
         given = [float(v) for v in losses] if as_list else np.array(losses, dtype=float)
+        calls.append(((given,), kwargs))
+    answers = call_many(should_abort, calls)
+    for what, losses, kwargs, expected, label in scenarios:
         args = ", ".join([_show_losses(losses)] + [f"{k}={v:.3g}" for k, v in kwargs.items()])
         call = f"should_abort({args})"
         try:
-            answer = should_abort(given, **kwargs)
+            answer = next(answers)
         except (NotImplementedError, GradingAbort):
             raise
         except Exception as exc:

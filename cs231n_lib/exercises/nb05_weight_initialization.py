@@ -9,7 +9,7 @@ Every known mistake is written the way a student would write it (plain numpy, sa
 import numpy as np
 
 from cs231n_lib import init, monitor
-from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
+from cs231n_lib.exercises._habits import add_signature_habits, results_with_habits
 from cs231n_lib.grading import Case, Exercise, Mistake, check_case, fail, register
 from cs231n_lib.i18n import tr
 
@@ -204,20 +204,25 @@ def _fail(call, problem, mistake=None):
     fail(f"{call}: {problem}", mistake)
 
 
-def _draw(init_fn, call, scheme, n_in, n_out, seed):
-    """The student's weights as a float array, or a CheckFailure explaining why not."""
-    W = run_with_habits("init_weights", call, init_fn, scheme, n_in, n_out,
-                        np.random.default_rng(seed))
-    try:
-        W = np.asarray(W, dtype=np.float64)
-    except (TypeError, ValueError):
-        _fail(call, tr("should return an array of numbers, got {type}", type=type(W).__name__))
-    return W
+def _draws(init_fn, n_in, n_out, requests):
+    """(call text, the student's weights as a float array) for each (scheme, seed) of
+    `requests`, in order. The calls are made as one batch (in the grader one message, the
+    weights streaming back while the first are checked); the first call that raised, or that
+    returned no array of numbers, fails the check when it is reached, as a loop would."""
+    texts = [f"init_weights({scheme!r}, n_in={n_in}, n_out={n_out}, rng)"
+             for scheme, _ in requests]
+    calls = [((scheme, n_in, n_out, np.random.default_rng(seed)), {})
+             for scheme, seed in requests]
+    for call, W in zip(texts, results_with_habits("init_weights", texts, init_fn, calls)):
+        try:
+            W = np.asarray(W, dtype=np.float64)
+        except (TypeError, ValueError):
+            _fail(call, tr("should return an array of numbers, got {type}",
+                           type=type(W).__name__))
+        yield call, W
 
 
-def _check_scheme(init_fn, rng, scheme, n_in, n_out):
-    call = f"init_weights({scheme!r}, n_in={n_in}, n_out={n_out}, rng)"
-    W = _draw(init_fn, call, scheme, n_in, n_out, int(rng.integers(2**31)))
+def _check_scheme(call, W, scheme, n_in, n_out):
     if W.shape != (n_in, n_out):
         mistake = TRANSPOSED if W.shape == (n_out, n_in) else None
         _fail(call, tr("returned shape {shape}, expected (n_in, n_out) = {expected}",
@@ -239,7 +244,12 @@ def _check_scheme(init_fn, rng, scheme, n_in, n_out):
     if abs(mean) > 6 * std / np.sqrt(W.size):
         _fail(call, tr("the weights should have mean 0, got mean {mean:.3g} with std {std:.3g}",
                        mean=mean, std=std))
-    excess_kurtosis = float(np.mean((W - mean) ** 4) / std**4 - 3)
+    # (W - mean)**4 as a square of a square: ~100x faster than np.power on 200,000 entries
+    # (the grader's largest cost here), the same value to within 1e-15.
+    fourth = W - mean
+    fourth *= fourth
+    fourth *= fourth
+    excess_kurtosis = float(np.mean(fourth) / std**4 - 3)
     if abs(excess_kurtosis) > KURTOSIS_LIMIT:
         mistake = UNIFORM if excess_kurtosis < -0.9 else None
         _fail(call, tr("the weights do not look normally distributed (excess kurtosis "
@@ -255,14 +265,8 @@ def _check_scheme(init_fn, rng, scheme, n_in, n_out):
                        tolerance=STD_TOLERANCE), mistake)
 
 
-def _check_uses_rng(init_fn, rng, n_in, n_out):
+def _check_uses_rng(call, first, again, other):
     """Same seed -> same weights; a different seed -> different weights."""
-    scheme = str(rng.choice(SCHEMES[1:]))
-    seed = int(rng.integers(2**31))
-    call = f"init_weights({scheme!r}, n_in={n_in}, n_out={n_out}, rng)"
-    first = _draw(init_fn, call, scheme, n_in, n_out, seed)
-    again = _draw(init_fn, call, scheme, n_in, n_out, seed)
-    other = _draw(init_fn, call, scheme, n_in, n_out, seed + 1)
     if first.shape != again.shape or not np.array_equal(first, again):
         _fail(call, tr("two calls with generators made from the same seed returned different "
                        "weights"), GLOBAL_RANDOM)
@@ -274,9 +278,17 @@ def _check_uses_rng(init_fn, rng, n_in, n_out):
 def check_init_weights(rng, init_fn):
     """Grade an initializer by its distributions: every scheme on one random layer size."""
     n_in, n_out = _fans(rng)
+    # Every seed is drawn from rng in the order the checks used to draw them one at a time.
+    requests = [(scheme, int(rng.integers(2**31))) for scheme in SCHEMES]
+    scheme = str(rng.choice(SCHEMES[1:]))
+    seed = int(rng.integers(2**31))
+    requests += [(scheme, seed), (scheme, seed), (scheme, seed + 1)]
+    weights = _draws(init_fn, n_in, n_out, requests)
     for scheme in SCHEMES:
-        _check_scheme(init_fn, rng, scheme, n_in, n_out)
-    _check_uses_rng(init_fn, rng, n_in, n_out)
+        call, W = next(weights)
+        _check_scheme(call, W, scheme, n_in, n_out)
+    (call, first), (_, again), (_, other) = next(weights), next(weights), next(weights)
+    _check_uses_rng(call, first, again, other)
 
 
 register(Exercise(

@@ -10,7 +10,9 @@ import math
 import numpy as np
 
 from cs231n_lib import layers, losses
-from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
+from cs231n_lib.exercises._habits import (
+    add_signature_habits, results_with_habits, run_with_habits,
+)
 from cs231n_lib.grading import Case, Exercise, Habit, Mistake, fail, register
 from cs231n_lib.i18n import tr
 
@@ -170,13 +172,34 @@ def _as_float_array(call, name, value, shape):
     return value
 
 
+def _forward_call(x, keep_prob, mode, seed):
+    return (f"dropout_forward(x{x.shape}, {{'keep_prob': {keep_prob}, 'mode': {mode!r}, "
+            f"'seed': {seed}}})")
+
+
 def _forward(dropout_forward, x, keep_prob, mode, seed):
     """(out as a float array, cache, call text) of the student's forward on a copy of x."""
-    call = (f"dropout_forward(x{x.shape}, {{'keep_prob': {keep_prob}, 'mode': {mode!r}, "
-            f"'seed': {seed}}})")
+    call = _forward_call(x, keep_prob, mode, seed)
     x_copy = x.copy()
     result = _run(call, dropout_forward, x_copy, {"keep_prob": keep_prob, "mode": mode,
                                                   "seed": seed})
+    return _forward_result(call, x, x_copy, result)
+
+
+def _forwards(dropout_forward, x, specs):
+    """_forward for each (keep_prob, mode, seed) of specs, in order, the calls made as one
+    batch (in the grader one message); each result is checked when it is reached, so the
+    first problem is the one calls made one at a time would meet."""
+    texts = [_forward_call(x, *spec) for spec in specs]
+    copies = [x.copy() for _ in specs]
+    calls = [((x_copy, {"keep_prob": keep_prob, "mode": mode, "seed": seed}), {})
+             for x_copy, (keep_prob, mode, seed) in zip(copies, specs)]
+    results = results_with_habits("dropout", texts, dropout_forward, calls)
+    for call, x_copy, result in zip(texts, copies, results):
+        yield _forward_result(call, x, x_copy, result)
+
+
+def _forward_result(call, x, x_copy, result):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         _fail(call, tr("should return a pair (out, cache)"))
     if not np.array_equal(x_copy, x):
@@ -188,10 +211,18 @@ def _close(a, b):
     return bool(np.allclose(a, b, rtol=1e-6, atol=1e-12))
 
 
-def _check_train_forward(dropout_forward, x, keep_prob, rng):
-    """Kept fraction, values of kept entries, preserved mean, and the seed's effect."""
-    seed = int(rng.integers(2**31))
-    out, _, call = _forward(dropout_forward, x, keep_prob, "train", seed)
+def _train_specs(keep_prob, seed):
+    """The forward calls of _check_train_forward, then of _check_identity_cases, in order."""
+    return [(keep_prob, "train", seed), (keep_prob, "train", seed),
+            (keep_prob, "train", seed + 1), (keep_prob, "train", None),
+            (keep_prob, "train", None), (keep_prob, "test", 1), (1.0, "train", 1)]
+
+
+def _check_train_forward(forwards, x, keep_prob):
+    """Kept fraction, values of kept entries, preserved mean, and the seed's effect.
+
+    forwards: the results of the forward calls of _train_specs (see _forwards)."""
+    out, _, call = next(forwards)
     n = x.size
     kept = out != 0  # x has no zeros, so a zero in out is a dropped unit
     fraction = float(kept.mean())
@@ -227,24 +258,24 @@ def _check_train_forward(dropout_forward, x, keep_prob, rng):
         _fail(call, tr("mean(out) = {out_mean:.4f} but mean(x) = {x_mean:.4f}: inverted "
                        "dropout keeps the expected value of every unit", out_mean=out.mean(),
                        x_mean=x.mean()))
-    again, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed)
+    again, _, _ = next(forwards)
     if not np.array_equal(again, out):
         _fail(call, tr("two calls with the same seed gave different outputs; draw the mask "
                        "from np.random.default_rng(dropout_param['seed'])"))
-    other, _, _ = _forward(dropout_forward, x, keep_prob, "train", seed + 1)
+    other, _, _ = next(forwards)
     if np.array_equal(other != 0, kept):
         _fail(call, tr("calls with different seeds dropped exactly the same units; draw the "
                        "mask from np.random.default_rng(dropout_param['seed'])"))
-    first, _, _ = _forward(dropout_forward, x, keep_prob, "train", None)
-    second, _, call_none = _forward(dropout_forward, x, keep_prob, "train", None)
+    first, _, _ = next(forwards)
+    second, _, call_none = next(forwards)
     if np.array_equal(first != 0, second != 0):
         _fail(call_none, tr("two training passes with seed None dropped exactly the same "
                             "units; every forward pass must draw a new random mask"))
 
 
-def _check_identity_cases(dropout_forward, x, keep_prob):
-    """Test mode and keep_prob = 1 must return x unchanged."""
-    out, _, call = _forward(dropout_forward, x, keep_prob, "test", 1)
+def _check_identity_cases(forwards, x, keep_prob):
+    """Test mode and keep_prob = 1 must return x unchanged (the last two of _train_specs)."""
+    out, _, call = next(forwards)
     if not _close(out, x):
         if np.any(out == 0):
             mistake = ACTIVE_IN_TEST
@@ -254,7 +285,7 @@ def _check_identity_cases(dropout_forward, x, keep_prob):
             mistake = None
         _fail(call, tr("in test mode every unit is used and nothing is scaled: out must equal "
                        "x"), mistake)
-    out, _, call = _forward(dropout_forward, x, 1.0, "train", 1)
+    out, _, call = next(forwards)
     if not _close(out, x):
         _fail(call, tr("with keep_prob = 1 no unit is dropped and nothing is scaled: out must "
                        "equal x"))
@@ -319,8 +350,9 @@ def _dropout_input(rng):
 def check_dropout(rng, dropout_forward, dropout_backward):
     """Grade inverted dropout by the properties of its outputs, on one random input."""
     x, keep_prob = _dropout_input(rng)
-    _check_train_forward(dropout_forward, x, keep_prob, rng)
-    _check_identity_cases(dropout_forward, x, keep_prob)
+    forwards = _forwards(dropout_forward, x, _train_specs(keep_prob, int(rng.integers(2**31))))
+    _check_train_forward(forwards, x, keep_prob)
+    _check_identity_cases(forwards, x, keep_prob)
     _check_backward(dropout_forward, dropout_backward, x, keep_prob, rng)
 
 

@@ -14,7 +14,9 @@ import math
 import numpy as np
 
 from cs231n_lib import data, search
-from cs231n_lib.exercises._habits import add_signature_habits, run_with_habits
+from cs231n_lib.exercises._habits import (
+    add_signature_habits, results_with_habits, run_with_habits,
+)
 from cs231n_lib.grading import Case, Exercise, Mistake, fail, register
 from cs231n_lib.i18n import N_, tr
 
@@ -739,10 +741,13 @@ def check_edge_warning(rng, edge_warning):
     calls = [(10.0 ** (low + p * width), margin) for p in positions]
     calls.append((10.0 ** (low + 0.96 * width), None))  # the default margin, 0.1
     got, expected = [], []
-    for value, m in calls:
-        args = (value, low, high) if m is None else (value, low, high, m)
-        text = ", ".join(f"{a:.4g}" for a in args)
-        answer = _run(f"edge_warning({text})", edge_warning, *args)
+    arguments = [(value, low, high) if m is None else (value, low, high, m) for value, m in calls]
+    texts = [", ".join(f"{a:.4g}" for a in args) for args in arguments]
+    # One batch (in the grader one message); the answers are checked in call order.
+    answers = results_with_habits(_EXERCISE_OF_FUNCTION["edge_warning"],
+                                  [f"edge_warning({text})" for text in texts], edge_warning,
+                                  [(args, {}) for args in arguments])
+    for args, text, answer in zip(arguments, texts, answers):
         if answer is not None and answer not in ("low", "high"):
             _fail(f"edge_warning({text})", tr("returned {answer!r}; return exactly 'low', 'high' "
                                               "or None", answer=answer))
