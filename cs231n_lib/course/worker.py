@@ -88,17 +88,17 @@ def _call(message, namespace, bridge, handles):
     return result
 
 
-def _map(message, namespace, bridge, handles, answers):
+def _map(message, namespace, bridge, handles, answer):
     """Many calls of one function in one message: {"op": "map", "fn": name, "calls": [{"args",
     "kwargs"}, ...]}. Each call is made and converted exactly as one "call" message is, and its
-    reply is written as soon as it is made (one line per call), so the grader applies its
-    per-call timeout to each; the first call that fails is the last one made and answered.
-    Returns that last reply (main() writes it)."""
+    reply is sent (answer()) as soon as it is made (one message per call), so the grader applies
+    its per-call timeout to each; the first call that fails is the last one made and answered.
+    Returns that last reply (serve() sends it)."""
     calls = message.get("calls") or []
     reply = {"ok": False, "error": "ProtocolError", "message": "a map message without calls"}
     for i, one in enumerate(calls):
         if i:
-            answers.write(json.dumps(reply) + "\n")
+            answer(reply)
         try:
             reply = _call({"fn": message["fn"], "args": one["args"], "kwargs": one["kwargs"]},
                           namespace, bridge, handles)
@@ -178,7 +178,7 @@ def serve(commands_fd, answers_fd, namespace=None, prefix=(), output_cap=None):
             except Exception as exc:  # bad plain data in either direction
                 reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)[:2000]}
         elif message["op"] == "map":
-            reply = _map(message, namespace, bridge, handles, answers)
+            reply = _map(message, namespace, bridge, handles, answer)
         else:
             reply = {"ok": False, "error": "ProtocolError", "message": f"unknown op {message['op']!r}"}
         try:
