@@ -163,7 +163,7 @@ def classify(pid, procs, cli_pid, bench_pid):
         return "launcher"     # the launcher and the namespace's init (a fork, not exec'ed)
     if "cs231n_lib.course.worker" in cmd:
         return "student"      # the launcher's command line names the worker too: checked after
-    if "multiprocessing.spawn" in cmd:
+    if "multiprocessing.spawn" in cmd and procs[pid][0] in (cli_pid, bench_pid):
         # the CLI's pool (a child of the CLI) or a Dask worker (spawned by a nanny in this process)
         return "pool" if procs[pid][0] == cli_pid else "dask"
     return "other"
