@@ -14,10 +14,10 @@ The class is graded as an instructor would, with the CLI in a subprocess:
   --jobs J       `.venv/bin/course grade CLASS --work-dir W --jobs J`
   Dask           a distributed.LocalCluster(n_workers=J, threads_per_worker=1, processes=True)
                  started here, and `course grade CLASS --work-dir W --scheduler ADDRESS`
-A thread samples /proc every --interval seconds: the RSS of every process under this one, by
+A thread samples /proc every --interval seconds: the memory (PSS) of every process under this one, by
 kind (the CLI, its pool processes or the Dask workers, the sandbox launchers, the sandboxed
 student workers), summed and the largest per kind. Progress comes from the CLI's progress lines
-(--jobs) or from the scheduler's count of finished tasks (Dask), so the RSS at 10%, 50% and
+(--jobs) or from the scheduler's count of finished tasks (Dask), so the memory at 10%, 50% and
 100% of the notebooks shows whether memory grows per student.
 
 Then it checks the results: every handed-in notebook graded (or reported not graded, for the
@@ -56,9 +56,13 @@ MB = 2**20
 DEFAULT_MIX = "ada=50,ben=20,cy=10,dee=4,eve=4,fay=4,hal=3,ivy=3,gus=2"
 KINDS = ("cli", "pool", "dask", "launcher", "student", "bench", "other")
 KIND_NAMES = {"cli": "course grade (CLI process)", "pool": "pool processes (--jobs)",
-              "dask": "Dask worker processes", "launcher": "sandbox launchers + inits",
-              "student": "sandboxed student workers", "bench": "this process (Dask scheduler, nannies)",
+              "dask": "Dask worker processes",
+              "launcher": "fork servers (launcher, base, assignments)",
+              "student": "sandboxed student workers (+ init)",
+              "bench": "this process (Dask scheduler, nannies)",
               "other": "other (font cache, resource tracker)"}
+# Names the fork server (cs231n_lib/course/sandbox_zygote.py) gives its processes.
+STUDENT_NAMES = ("course-worker", "course-init", "course-student")
 PROGRESS = re.compile(r"^\[(\d+)/(\d+)\] graded ")
 
 
@@ -125,8 +129,26 @@ def _cmdline(pid):
 
 
 def _rss(pid):
+    """The process's proportional set size (PSS): pages shared with other processes (a fork
+    server's children share most of theirs) count for each in proportion, so sums are real
+    memory. RSS where smaps_rollup cannot be read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     with open(f"/proc/{pid}/statm") as f:
         return int(f.read().split()[1]) * PAGE
+
+
+def _comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def processes_under(root_pid):
@@ -159,10 +181,10 @@ def classify(pid, procs, cli_pid, bench_pid):
         return "bench"
     if pid == cli_pid:
         return "cli"
+    if _comm(pid) in STUDENT_NAMES:
+        return "student"      # forked by a fork server: the command line is still the launcher's
     if "sandbox_launch" in cmd:
-        return "launcher"     # the launcher and the namespace's init (a fork, not exec'ed)
-    if "cs231n_lib.course.worker" in cmd:
-        return "student"      # the launcher's command line names the worker too: checked after
+        return "launcher"     # the launcher, the fork server and its assignment processes
     if "multiprocessing.spawn" in cmd and procs[pid][0] in (cli_pid, bench_pid):
         # the CLI's pool (a child of the CLI) or a Dask worker (spawned by a nanny in this process)
         return "pool" if procs[pid][0] == cli_pid else "dask"
@@ -170,7 +192,7 @@ def classify(pid, procs, cli_pid, bench_pid):
 
 
 class Sampler(threading.Thread):
-    """Samples the RSS of this process's tree every `interval` seconds until stopped."""
+    """Samples the memory (PSS) of this process's tree every `interval` seconds until stopped."""
 
     def __init__(self, interval, progress):
         super().__init__(daemon=True)
@@ -212,7 +234,7 @@ def still_running(seen):
             ppid, started = _stat(pid)
             with open(f"/proc/{pid}/stat", "rb") as f:
                 state = f.read().rsplit(b")", 1)[1].split()[0].decode()
-            if started == start:
+            if started == start and state != "Z":   # a zombie has ended: only its entry is left
                 alive.append((pid, kind, state, ppid, _cmdline(pid)[:80]))
         except (OSError, IndexError, ValueError):
             pass
@@ -220,11 +242,17 @@ def still_running(seen):
 
 
 def our_workers_in_ps():
-    """`ps -eo args | grep cs231n_lib.course.worker`, restricted to this checkout's Python
-    (other checkouts on the machine may be grading at the same time)."""
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines()
-            if "cs231n_lib.course.worker" in line and line.startswith(str(PYTHON))]
+    """Sandbox processes in `ps -eo comm,args` (fork servers, workers), restricted to this
+    checkout's Python (other checkouts on the machine may be grading at the same time)."""
+    out = subprocess.run(["ps", "-eo", "comm:16,args"], capture_output=True, text=True).stdout
+    found = []
+    for line in out.splitlines():
+        comm, _, args = line.partition(" ")
+        args = args.strip()
+        if args.startswith(str(PYTHON)) and ("sandbox_launch" in args
+                                             or "cs231n_lib.course.worker" in args):
+            found.append(f"{comm} {args}")
+    return found
 
 
 # ---------------------------------------------------------------- one grading run
@@ -281,6 +309,10 @@ def grade(label, class_dir, work, count, args, scheduler=None, cluster=None):
     if cluster is not None:
         finished_at = next((t for t, n, _ in sampler.samples if n >= count), None)
     leftover = still_running(sampler.seen)
+    if cluster is not None:
+        # A Dask worker keeps its fork server for the next tasks until the cluster closes
+        # (checked then); no student's process may outlive the grading.
+        leftover = [entry for entry in leftover if entry[1] == "student"]
     print(f"  exit status {status} after {wall:.1f} s (log: {log_path})", flush=True)
     return {"label": label, "wall": wall, "finished_at": finished_at, "status": status,
             "samples": sampler.samples, "count": count, "work": work, "leftover": leftover,
@@ -328,7 +360,7 @@ def verify(run, expected):
     if run["leftover"]:
         problems.append(f"{len(run['leftover'])} sandbox process(es) still running: {run['leftover'][:5]}")
     if run["ps"]:
-        problems.append(f"ps shows {len(run['ps'])} cs231n_lib.course.worker process(es) of this checkout")
+        problems.append(f"ps shows {len(run['ps'])} sandbox process(es) of this checkout left")
     ungraded = sum(1 for r in results if not r.graded)
     run.update(problems=problems, graded=len(results) - ungraded, ungraded=ungraded,
                students=len(totals_want), db_bytes=(Path(run["work"]) / "gradebook.db").stat().st_size,
@@ -349,7 +381,7 @@ def memory_table(run):
     picked = [(name, at_progress(samples, n)) for name, n in marks]
     kinds = [k for k in KINDS if any(k in s[2] for s in samples)]
     head = "".join(f"{f'{name} ({s[1]} nb, {s[0]:.0f} s)' if s else name:>22}" for name, s in picked)
-    print(f"\n{run['label']}: RSS in MB, sum / largest process (count) at each point of progress")
+    print(f"\n{run['label']}: PSS in MB, sum / largest process (count) at each point of progress")
     print(f"{'':<40}{head}{'peak over the run':>22}")
     for kind in kinds:
         cells = []
@@ -372,7 +404,7 @@ def memory_table(run):
             tenths[min(9, (s[1] - 1) * 10 // count)].append(
                 sum(s[2].get(k, (0, 0, 0))[0] for k in lasting))
     tops = [max(t) if t else None for t in tenths]
-    print(f"long-lived grading processes ({', '.join(lasting)}), largest RSS sum in each tenth of "
+    print(f"long-lived grading processes ({', '.join(lasting)}), largest PSS sum in each tenth of "
           "the notebooks, MB:\n  " + " ".join(f"{t / MB:.0f}" if t else "-" for t in tops))
     if tops[1] and tops[9]:
         # from the second tenth (past the warm-up) to the last; per notebook between their middles
@@ -388,7 +420,7 @@ def memory_table(run):
 
 def summary(runs, students, notebooks):
     print(f"\n{students} students, {notebooks} notebooks handed in")
-    head = (f"{'run':<26}{'wall s':>8}{'nb/min':>8}{'graded':>8}{'to 100%':>9}{'peak RSS':>10}"
+    head = (f"{'run':<26}{'wall s':>8}{'nb/min':>8}{'graded':>8}{'to 100%':>9}{'peak PSS':>10}"
             f"{'CLI':>7}{'pool/Dask':>10}{'student':>9}{'growth':>10}{'gradebook':>11}")
     print(head)
     print("-" * len(head))
@@ -403,7 +435,7 @@ def summary(runs, students, notebooks):
               f"{peak('student'):7.0f} M{growth:>10}{r['db_bytes'] / MB:9.1f} M")
     print("wall: the CLI from start to exit; to 100%: until the last notebook's result arrived "
           "(then the gradebook, autograded copies and formgrader files are written)")
-    print("peak RSS: all grading processes together (not this one); CLI, pool/Dask, student: "
+    print("peak PSS: all grading processes together (not this one); CLI, pool/Dask, student: "
           "the largest single process; growth: long-lived processes, largest sum in the second tenth of "
           "the notebooks -> in the last tenth, per notebook")
 

@@ -117,7 +117,7 @@ def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
     the gradebook guard uses it to name who could have changed the work folder.
     """
     if scheduler:
-        return _run_on_dask(tasks, scheduler)
+        return _run_on_dask(tasks, scheduler, progress)
     if jobs <= 1 or len(tasks) <= 1:
         results = []
         for index, task in enumerate(tasks):
@@ -160,16 +160,38 @@ def _start_pool_process(mode):
     sandbox.die_with_parent()
     if mode is not None:
         sandbox.use_probed(mode)
+    # A pool process ends without running atexit handlers: stop its fork server (and wait
+    # for it) from multiprocessing's own exit hook instead.
+    from multiprocessing import util
+    util.Finalize(None, sandbox.stop_fork_servers, exitpriority=10)
 
 
-def _run_on_dask(tasks, address):
+def _run_on_dask(tasks, address, progress=None):
     try:
-        from distributed import Client
+        from distributed import Client, as_completed
     except ImportError as exc:
         raise RuntimeError("--scheduler needs the 'distributed' package: pip install distributed") from exc
     with Client(address, timeout="30s") as client:
         futures = client.map(grade_task, tasks, pure=False)
-        return client.gather(futures)
+        index = {future.key: i for i, future in enumerate(futures)}
+        results = [None] * len(tasks)
+        # As they finish, each released at once: the workers then forget the task and its
+        # result instead of holding a class's worth until the end (memory grew per notebook).
+        for future in as_completed(futures):
+            i = index[future.key]
+            results[i] = future.result()
+            future.release()
+            if progress:
+                progress(results[i])
+        return results
+
+
+def without_outputs(source):
+    """The source notebook as a task needs it: cells and metadata, no stored outputs (which
+    make up most of a solution notebook and would travel with every task)."""
+    cells = [dict(cell, outputs=[], execution_count=None) if cell.get("cell_type") == "code"
+             else cell for cell in source["cells"]]
+    return dict(source, cells=cells)
 
 
 def task_limits(timeout, memory_gb, output_kb, isolation="auto"):

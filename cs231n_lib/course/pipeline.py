@@ -56,8 +56,9 @@ def make_tasks(found, sources, hide, limits, full=False, exercise_modules=(), se
     tripwires = {a: batch.tripwires_for(a) for a in {s.assignment for s in found}}
     # Made here once, for this process and its pool processes alike.
     libraries = {a: str(batch.library_for(t).dir) for a, t in tripwires.items()}
+    lean = {key: batch.without_outputs(source) for key, source in sources.items()}
     return [batch.Task(student=s.student, assignment=s.assignment, notebook=s.notebook,
-                       source=sources[(s.assignment, s.notebook)], text=s.text,
+                       source=lean[(s.assignment, s.notebook)], text=s.text,
                        tripwires=tripwires[s.assignment], hide=list(hide), limits=limits,
                        full=full, notes=list(s.notes), exercise_modules=list(exercise_modules),
                        secret=secret, language=getattr(s, "language", "en"),
