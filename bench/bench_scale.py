@@ -249,8 +249,7 @@ def our_workers_in_ps():
     for line in out.splitlines():
         comm, _, args = line.partition(" ")
         args = args.strip()
-        if args.startswith(str(PYTHON)) and ("sandbox_launch" in args
-                                             or "cs231n_lib.course.worker" in args):
+        if args.startswith(str(PYTHON)) and "sandbox_launch" in args:
             found.append(f"{comm} {args}")
     return found
 

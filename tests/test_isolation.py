@@ -458,8 +458,7 @@ def _comm(pid):
 
 def _sandboxed(pids):
     """The processes of the sandbox (fork server, its helpers, the workers) among pids."""
-    return [p for p in pids if "sandbox_launch" in _cmdline(p)
-            or "cs231n_lib.course.worker" in _cmdline(p)]
+    return [p for p in pids if "sandbox_launch" in _cmdline(p)]
 
 
 def _students(pids):

@@ -346,9 +346,9 @@ class StudentFunction:
             return
         worker = session.worker
         try:
-            worker._send({"op": "map", "fn": self.name, "calls": encoded})
+            worker.send({"op": "map", "fn": self.name, "calls": encoded})
             for _ in encoded:
-                reply = worker._receive(worker.limits.timeout)
+                reply = worker.receive(worker.limits.timeout)
                 yield reply
                 if not reply.get("ok"):
                     return

@@ -656,11 +656,11 @@ class Worker:
         self._answers, self._lifeline, self._status = fds[1:]
         self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
-        first = self._receive(timeout)            # what the sandbox achieved, or its error
+        first = self.receive(timeout)            # what the sandbox achieved, or its error
         if "sandbox" not in first:
             self.kill()
             raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
-        ready = self._receive(timeout + 30.0 * len(prefix))   # the worker's "ready" line
+        ready = self.receive(timeout + 30.0 * len(prefix))   # the worker's "ready" line
         if "ready" not in ready:
             self.kill()
             raise WorkerDied(f"the worker could not start: {ready.get('message', ready)}")
@@ -691,12 +691,12 @@ class Worker:
         self._answers = read_fd
         self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
-        first = self._receive(timeout)
+        first = self.receive(timeout)
         if "sandbox" not in first:
             self.kill()
             raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
         if expect_ready:
-            self._receive(timeout)
+            self.receive(timeout)
         return []
 
     def _program_spec(self, answer_fd):
@@ -714,14 +714,16 @@ class Worker:
             spec["layout"] = layout(self.library.dir, scratch, ids, self.hide)
         return spec
 
-    def _send(self, message):
+    def send(self, message):
+        """Send one message (a dict of plain data trees) to the worker."""
         try:
             self._commands.write(bridge.pack(message))
             self._commands.flush()
         except (BrokenPipeError, OSError, ValueError, AttributeError) as exc:
             raise WorkerDied(self._death_reason()) from exc
 
-    def _receive(self, timeout):
+    def receive(self, timeout):
+        """The worker's next message; WorkerTimeout, WorkerDied or GradingCancelled."""
         deadline = time.monotonic() + timeout
         try:
             message = self._unpacker.next()
@@ -768,14 +770,14 @@ class Worker:
 
     def exec(self, code, timeout=None):
         """Run one cell; returns the worker's reply dict (ok, output, error, message)."""
-        self._send({"op": "exec", "code": code})
-        return self._receive(timeout or self.limits.timeout)
+        self.send({"op": "exec", "code": code})
+        return self.receive(timeout or self.limits.timeout)
 
     def call(self, fn_name, args, kwargs, timeout=None):
         """Call fn_name(*args, **kwargs) in the student's namespace; plain data in and out."""
-        self._send({"op": "call", "fn": fn_name, "args": bridge.encode(list(args)),
+        self.send({"op": "call", "fn": fn_name, "args": bridge.encode(list(args)),
                     "kwargs": bridge.encode(dict(kwargs))})
-        return self._receive(timeout or self.limits.timeout)
+        return self.receive(timeout or self.limits.timeout)
 
     def kill(self):
         """End the worker and everything it started; returns once they are gone."""

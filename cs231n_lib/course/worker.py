@@ -1,16 +1,16 @@
-"""The process that runs a student's code while grading (started by course.sandbox).
+"""The process that runs a student's code while grading.
 
-It reads commands (course.bridge messages) on stdin and answers on the file descriptor given as
-argv[1] (or the pipes the fork server, course/sandbox_zygote.py, hands it):
+Forked by the fork server (course/sandbox_zygote.py), never started on its own: serve() reads
+commands (course.bridge messages) on one pipe and answers on the other:
   {"op": "exec", "code": ...}          run a cell; answer with its (capped) output or error
   {"op": "call", "fn": name, "args"}   call a function of the student's namespace on plain data
+  {"op": "map", "fn": name, "calls"}   many calls of one function, one answer per call
 Nothing this process says is trusted: the grader only accepts plain data back (course.bridge)
 and compares it with the reference in its own process. Results are made plain by
 values.plain(), as in the notebook's check; what is not plain (a namedtuple or dataclass cache)
 stays here in a handle table and travels as a handle that the next call can pass back.
 """
 import io
-import json
 import os
 import re
 import sys
@@ -124,21 +124,6 @@ def _run_cell_call(fn, args, kwargs):
         sys.stdout, sys.stderr = old_out, old_err
 
 
-def _prepare_matplotlib():
-    # The font list the grader built once (course.sandbox.LibraryCopy), copied into this
-    # worker's own config folder before any student code: matplotlib then skips its font scan.
-    import shutil
-    target = os.environ.get("MPLCONFIGDIR")
-    for entry in sys.path:
-        cache = os.path.join(entry, "matplotlib-cache")
-        if target and entry and os.path.isdir(cache):
-            os.makedirs(target, exist_ok=True)
-            for name in os.listdir(cache):
-                if name.startswith("fontlist-") and name.endswith(".json"):
-                    shutil.copyfile(os.path.join(cache, name), os.path.join(target, name))
-            return
-
-
 def run_prefix(cells):
     """Run the course's own leading set-up cells; returns (namespace, their replies).
 
@@ -200,15 +185,3 @@ def _messages(fd, bridge):
         if not chunk:
             return
         unpacker.feed(chunk)
-
-
-def main():
-    """A worker started on its own (python -m cs231n_lib.course.worker ANSWER_FD)."""
-    answer_fd = int(sys.argv[1])
-    _prepare_matplotlib()
-    sys.stdin = io.StringIO("")  # student code must not read the command stream
-    serve(0, answer_fd)
-
-
-if __name__ == "__main__":
-    main()
