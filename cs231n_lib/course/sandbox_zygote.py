@@ -212,7 +212,6 @@ def _copy_font_cache(source, target):
                 shutil.copyfile(os.path.join(source, name), os.path.join(target, name))
 
 
-
 # ----------------------------------------------------------------------------- assignment
 
 class Assignment:
