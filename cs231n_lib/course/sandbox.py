@@ -496,8 +496,7 @@ class ForkServer:
         spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
                 "uid": ids[0], "gid": ids[1], "answer_fd": control_fd, "env": worker_env(self.scratch),
                 "cwd": str(self.scratch), "root": str(self.base / "root"),
-                "scratch_bytes": FILE_SIZE_CAP * 2,
-                "limits": {"memory_bytes": DEFAULT_MEMORY_BYTES, "file_bytes": FILE_SIZE_CAP},
+                "scratch_bytes": FILE_SIZE_CAP * 2,   # each worker's limits come with its request
                 "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
                                                       "namespaces": mode.namespaces}}),
                 "zygote": {"sys_path": site_packages().split(os.pathsep),
