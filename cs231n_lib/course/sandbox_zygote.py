@@ -404,14 +404,7 @@ def watch(worker, lifeline, status, kill_group, remove=None):
     """Wait for the worker's end (report its status) or the lifeline's (kill it); then exit.
 
     As the PID namespace's init, exiting makes the kernel kill everything in it."""
-    pidfd = os.pidfd_open(worker)
-    while True:
-        ready, _, _ = select.select([lifeline, pidfd], [], [])
-        if pidfd in ready or lifeline in ready:
-            break
-    code = None
-    if pidfd in ready:
-        _, code = os.waitpid(worker, 0)
+    code = _wait_for_either(worker, lifeline)
     if kill_group:      # no PID namespace: the worker's process group goes instead
         _kill_group(worker)
     if remove:
@@ -423,6 +416,23 @@ def watch(worker, lifeline, status, kill_group, remove=None):
         except OSError:
             pass
     os._exit(0)
+
+
+def _wait_for_either(worker, lifeline):
+    """The worker's wait status once it ends, or None once the lifeline closes first."""
+    try:
+        pidfd = os.pidfd_open(worker)
+    except (AttributeError, OSError):   # a kernel before 5.3: look every 20 ms instead
+        pidfd = None
+    while True:
+        watched = [lifeline] if pidfd is None else [lifeline, pidfd]
+        ready, _, _ = select.select(watched, [], [], None if pidfd is not None else 0.02)
+        if pidfd is None or pidfd in ready:
+            pid, code = os.waitpid(worker, 0 if pidfd is not None else os.WNOHANG)
+            if pid:
+                return code
+        if lifeline in ready:
+            return None
 
 
 def _kill_group(pgid):
