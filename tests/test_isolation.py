@@ -597,3 +597,25 @@ def test_guard_restores_changed_added_and_removed_files(tmp_path):
     assert outside.read_text() == "not the gradebook"
     assert (work / "autograded" / "ada" / "nb.grading.json").exists()
     assert guard.full_check() == []
+
+
+def test_a_task_that_finished_but_was_not_checked_yet_stays_a_suspect():
+    """Two tasks can finish within the same moment: when the first one's check sees a change,
+    the second (done, its check still to come) may have made it and must be named too."""
+    from cs231n_lib.course import batch
+
+    class Future:
+        def __init__(self, running, done):
+            self._running, self._done = running, done
+
+        def running(self):
+            return self._running
+
+        def done(self):
+            return self._done
+
+    current, finished, running, queued, checked = (Future(False, True), Future(False, True),
+                                                    Future(True, False), Future(False, False),
+                                                    Future(False, True))
+    futures = {current: 0, finished: 1, running: 2, queued: 3, checked: 4}
+    assert batch.suspects(futures, {current, checked}) == [1, 2]

@@ -136,16 +136,26 @@ def run_tasks(tasks, jobs=1, scheduler=None, progress=None, watch=None):
                              initargs=(_isolation_found(tasks),)) as pool:
         futures = {pool.submit(grade_task, task): index for index, task in enumerate(tasks)}
         results = [None] * len(tasks)
-        # In completion order: a task checked clean when it finished is out of suspicion, so
-        # a change seen now was made by this task or one still running.
+        checked = set()
+        # In completion order: a task checked clean after it finished is out of suspicion, so
+        # a change seen now was made by this task, one still running, or one that finished
+        # but whose check has not come yet (two tasks can end within the same moment).
         for future in as_completed(futures):
             index = futures[future]
             results[index] = future.result()
+            checked.add(future)
             if watch:
-                watch(index, sorted(futures[f] for f in futures if f.running() and not f.done()))
+                watch(index, suspects(futures, checked))
             if progress:
                 progress(results[index])
         return results
+
+
+def suspects(futures, checked):
+    """Indices of the tasks that may have run since the last check: running, or finished
+    but not checked yet ({future: index}; `checked`: the futures already checked)."""
+    return sorted(index for future, index in futures.items()
+                  if future not in checked and (future.running() or future.done()))
 
 
 def _isolation_found(tasks):
