@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_scale import processes_under  # noqa: E402  (this folder, beside this script)
 from cs231n_lib.course import autograde, demo, paths, pipeline, variants  # noqa: E402
 
 
@@ -48,31 +49,13 @@ def course_grade(class_dir, work, jobs):
     return time.perf_counter() - start, len(report.results)
 
 
-def _family(pid):
-    """pid and its descendants (the grading processes, fork servers and their children)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
 def on_one_core(run):
     """run() with this process and every process it started pinned to one CPU (Linux)."""
     if not hasattr(os, "sched_setaffinity"):
         return run()
     before = os.sched_getaffinity(0)
     cpu = {min(before)}
-    for pid in _family(os.getpid()):
+    for pid in processes_under(os.getpid()):
         try:
             os.sched_setaffinity(pid, cpu)
         except OSError:
@@ -80,7 +63,7 @@ def on_one_core(run):
     try:
         return run()
     finally:
-        for pid in _family(os.getpid()):
+        for pid in processes_under(os.getpid()):
             try:
                 os.sched_setaffinity(pid, before)
             except OSError:

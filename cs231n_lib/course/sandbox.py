@@ -105,6 +105,11 @@ def _user_name():
         return f"uid {os.getuid()}"
 
 
+def worker_ids(mode):
+    """(uid, gid) student code runs as: `nobody` as root, else the grader's own."""
+    return _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+
+
 def _unprivileged_ids():
     try:
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
@@ -456,6 +461,28 @@ def _install_tripwires(path, module, names):
         os.chmod(item, 0o644)
 
 
+def sandbox_spec(mode, answer_fd, env, base, bound, hide, **extra):
+    """What sandbox_launch needs: who, which namespaces, the environment, and a new root under
+    `base` showing `bound` (a library copy or the shelf of them) and a scratch folder."""
+    ids = worker_ids(mode)
+    scratch = Path(base) / "scratch"
+    spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
+            "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": env,
+            "cwd": str(scratch), "root": str(Path(base) / "root"),
+            "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
+                                                  "namespaces": mode.namespaces}}), **extra}
+    if mode.isolated:
+        spec["layout"] = layout(bound, scratch, ids, hide)
+    return spec
+
+
+def _expect_sandbox_line(first, on_failure):
+    """The launcher's first line says what it achieved; anything else is why it failed."""
+    if "sandbox" not in first:
+        on_failure()
+        raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+
+
 def worker_env(scratch, library_dir=None, output_cap=None):
     """A worker's environment. Scrubbed: nothing from the grader's (no paths, tokens or
     grading flags)."""
@@ -491,20 +518,11 @@ class ForkServer:
         self.lock = threading.Lock()
 
     def _spec(self, control_fd):
-        mode = self.mode
-        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
-        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
-                "uid": ids[0], "gid": ids[1], "answer_fd": control_fd, "env": worker_env(self.scratch),
-                "cwd": str(self.scratch), "root": str(self.base / "root"),
-                "scratch_bytes": FILE_SIZE_CAP * 2,   # each worker's limits come with its request
-                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
-                                                      "namespaces": mode.namespaces}}),
-                "zygote": {"sys_path": site_packages().split(os.pathsep),
-                           "preload": list(self.PRELOAD),
-                           "font_cache": str(self.shelf / PRISTINE / MATPLOTLIB_CACHE)}}
-        if mode.isolated:
-            spec["layout"] = layout(self.shelf, self.scratch, ids, self.hide)
-        return spec
+        return sandbox_spec(
+            self.mode, control_fd, worker_env(self.scratch), self.base, self.shelf, self.hide,
+            scratch_bytes=FILE_SIZE_CAP * 2,   # each worker's limits come with its request
+            zygote={"sys_path": site_packages().split(os.pathsep), "preload": list(self.PRELOAD),
+                    "font_cache": str(self.shelf / PRISTINE / MATPLOTLIB_CACHE)})
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -539,9 +557,7 @@ class ForkServer:
             first = json.loads(first)
         except ValueError:
             first = {"message": "the fork server did not start" if not ready else first}
-        if "sandbox" not in first:
-            self.stop()
-            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+        _expect_sandbox_line(first, self.stop)
 
     def spawn(self, library_dir, prefix, limits):
         """A new worker: (commands, answers, lifeline, status) file descriptors, the grader's ends."""
@@ -596,7 +612,7 @@ MAX_SERVERS = 2
 def fork_server(mode, shelf, hide):
     """The running fork server for this isolation mode, shelf and hidden paths (made on demand;
     the least recently used goes when there are more than MAX_SERVERS)."""
-    ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
+    ids = worker_ids(mode)
     # The same filesystem for the workers (hidden paths usually need no mask): the same server.
     shape = json.dumps(layout(shelf, "/scratch", ids, hide)) if mode.isolated else ""
     key = (mode.kind, tuple(mode.namespaces), str(shelf), shape)
@@ -655,10 +671,7 @@ class Worker:
         self._answers, self._lifeline, self._status = fds[1:]
         self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
-        first = self.receive(timeout)            # what the sandbox achieved, or its error
-        if "sandbox" not in first:
-            self.kill()
-            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+        _expect_sandbox_line(self.receive(timeout), self.kill)
         ready = self.receive(timeout + 30.0 * len(prefix))   # the worker's "ready" line
         if "ready" not in ready:
             self.kill()
@@ -690,28 +703,16 @@ class Worker:
         self._answers = read_fd
         self._unpacker = bridge.Unpacker(MAX_MESSAGE_BYTES)
         timeout = max(30.0, self.limits.timeout)
-        first = self.receive(timeout)
-        if "sandbox" not in first:
-            self.kill()
-            raise WorkerDied(f"the sandbox could not be set up: {first.get('message', first)}")
+        _expect_sandbox_line(self.receive(timeout), self.kill)
         if expect_ready:
             self.receive(timeout)
         return []
 
     def _program_spec(self, answer_fd):
-        mode = self.mode
-        ids = _unprivileged_ids() if mode.kind == "root" else (os.getuid(), os.getgid())
-        scratch = self.base / "scratch"
-        env = worker_env(scratch, self.library.dir, self.limits.output_cap)
-        spec = {"grader_pid": os.getpid(), "mode": mode.kind, "namespaces": mode.namespaces,
-                "uid": ids[0], "gid": ids[1], "answer_fd": answer_fd, "env": env,
-                "cwd": str(scratch), "root": str(self.base / "root"),
-                "limits": {"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP},
-                "ready_line": json.dumps({"sandbox": {"mode": mode.kind,
-                                                      "namespaces": mode.namespaces}})}
-        if mode.isolated:
-            spec["layout"] = layout(self.library.dir, scratch, ids, self.hide)
-        return spec
+        env = worker_env(self.base / "scratch", self.library.dir, self.limits.output_cap)
+        return sandbox_spec(
+            self.mode, answer_fd, env, self.base, self.library.dir, self.hide,
+            limits={"memory_bytes": self.limits.memory_bytes, "file_bytes": FILE_SIZE_CAP})
 
     def send(self, message):
         """Send one message (a dict of plain data trees) to the worker."""

@@ -48,15 +48,12 @@ def name_process(name):
 
 # ----------------------------------------------------------------------------- helpers
 
-def _write_line(fd, reply):
-    try:
-        os.write(fd, (json.dumps(reply) + "\n").encode())
-    except OSError:
-        pass
-
-
 def _error_line(fd, message):
-    _write_line(fd, {"ok": False, "error": "SandboxError", "message": str(message)[:1000]})
+    """Tell the grader on `fd` why there will be no worker (the launcher's SandboxError line)."""
+    try:
+        launch.report({"answer_fd": fd}, message)
+    except OSError:   # the grader is gone
+        pass
 
 
 def _close(*fds):
